@@ -1,0 +1,1 @@
+"""The HTTP layer shared by every domain package's routes."""

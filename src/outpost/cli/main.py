@@ -1,0 +1,64 @@
+"""``outpost serve|web|db|admin``: run, migrate and administer an installation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+
+from outpost.app import create_app
+from outpost.cli import admin
+from outpost.cli.common import console, database, settings
+from outpost.migrate import upgrade
+from outpost.runtime import run_services, web_service
+from outpost.setup import prepare
+
+app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin.app, name="admin")
+
+
+@app.command()
+def serve(
+    admin_email: str = typer.Option(None, help="E-mail of the first admin (first start only)."),
+    admin_password: str = typer.Option(
+        None, help="Password of the first admin (first start only)."
+    ),
+) -> None:
+    """Run everything in one process on the embedded default (SQLite in the data folder)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    db = database()
+    created = prepare(config, db, admin_email=admin_email, admin_password=admin_password)
+    base = config.resolved_public_url()
+    console.print(f"Outpost is running on {db.dialect}; data in {config.data_dir.resolve()}")
+    console.print(f"  Control panel: {base}/")
+    console.print(f"  API docs:      {base}/api/docs")
+    if created is not None:
+        console.print(f"  Admin:         {created.admin.email}")
+        if created.generated_password:
+            console.print(f"  Password:      {created.generated_password}  (shown once)")
+    asyncio.run(run_services([web_service(create_app(config, db), config)]))
+
+
+@app.command()
+def web() -> None:
+    """Run only the web server (panel, Management API, Send API) for a scaled-out installation."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    db = database()
+    upgrade(db)
+    console.print(f"Schema is up to date ({db.dialect}).")
+
+
+def main() -> None:
+    """Entry point of the ``outpost`` script."""
+    app()

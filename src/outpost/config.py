@@ -1,0 +1,96 @@
+"""Installation settings from ``OUTPOST_*`` variables and an optional ``outpost.toml``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("OUTPOST_CONFIG", "outpost.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything an installation can configure; defaults give the embedded single process."""
+
+    model_config = SettingsConfigDict(env_prefix="OUTPOST_", extra="ignore")
+
+    data_dir: Path = Path("outpost-data")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite in the data folder.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Installation secret (encrypts DKIM keys, signs sessions); generated "
+        "into the data folder when empty.",
+    )
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8025
+    public_url: str = Field(default="", description="Base URL shown to users; derived if empty.")
+    hostname: str = Field(
+        default="localhost",
+        description="Host name of this installation: SMTP banner, config_hostname, Message-IDs.",
+    )
+
+    smtp_host: str = "127.0.0.1"
+    smtp_submission_port: int = 2587
+    smtp_tls_port: int = 2465
+    bounce_port: int = 2525
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+
+    dns_resolver: str = Field(
+        default="",
+        description="host[:port] of the DNS server for MX and verification; empty = system.",
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'outpost.db').resolve()}"
+
+    def resolved_public_url(self) -> str:
+        """The base URL people use to reach the panel and APIs."""
+        return self.public_url.rstrip("/") or f"http://{self.http_host}:{self.http_port}"
+
+    def installation_secret(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

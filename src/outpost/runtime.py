@@ -1,0 +1,67 @@
+"""Run Outpost's services in one asyncio process: web, and the others as they are enabled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from outpost.config import Settings
+
+log = logging.getLogger(__name__)
+
+Service = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the process running all services."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def web_service(app: FastAPI, settings: Settings) -> Service:
+    """The HTTP server for the panel, the Management API and the Send API."""
+
+    async def run(stop: asyncio.Event) -> None:
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        server = _EmbeddedServer(config)
+        serving = asyncio.create_task(server.serve())
+        await stop.wait()
+        server.should_exit = True
+        await serving
+
+    return run
+
+
+async def run_services(services: list[Service]) -> None:
+    """Run every service until SIGINT/SIGTERM or until one of them fails."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(service(stop)) for service in services]
+    try:
+        done, _pending = await asyncio.wait(
+            [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in done:
+            if task in tasks and task.exception() is not None:
+                log.error("a service stopped: %s", task.exception())
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)

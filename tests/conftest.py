@@ -1,0 +1,126 @@
+"""Fixtures shared by the whole suite: a real database (SQLite or PostgreSQL) and the app.
+
+The database is chosen by ``OUTPOST_TEST_DB`` (``sqlite`` or ``postgresql``); the test
+command runs the suite once for each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from outpost.app import create_app
+from outpost.config import Settings
+from outpost.db import Database
+from outpost.migrate import upgrade
+from outpost.models import Base
+from outpost.plans.service import seed_default_plans
+from outpost.setup import DEFAULT_ADMIN_EMAIL
+from outpost.tenancy.auth import bootstrap
+from tests.factories import Factory
+
+PG_ADMIN_URL = os.environ.get("OUTPOST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_PASSWORD = "admin-password-for-tests"
+
+
+def _test_db_kind() -> str:
+    kind = os.environ.get("OUTPOST_TEST_DB", "sqlite")
+    if kind not in {"sqlite", "postgresql"}:
+        raise pytest.UsageError("OUTPOST_TEST_DB must be sqlite or postgresql")
+    return kind
+
+
+def pytest_report_header() -> str:
+    return f"outpost database: {_test_db_kind()}"
+
+
+def _fresh_postgres_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("outpost-data")
+
+
+@pytest.fixture(scope="session")
+def database(data_dir: Path) -> Iterator[Database]:
+    if _test_db_kind() == "postgresql":
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        url = _fresh_postgres_database(f"outpost_test_{worker}")
+    else:
+        url = f"sqlite:///{data_dir / 'outpost.db'}"
+    db = Database(url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path, database: Database) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database.url,
+        secret_key="test-secret-key-not-for-production",
+        hostname="outpost.test",
+    )
+
+
+def _wipe(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.dialect == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """A database holding only what a fresh installation has: operator, admin, plans."""
+    _wipe(database)
+    with database.session() as session:
+        bootstrap(
+            session=session,
+            operator_name="Outpost Test",
+            admin_email=DEFAULT_ADMIN_EMAIL,
+            admin_password=ADMIN_PASSWORD,
+        )
+        seed_default_plans(session=session)
+    yield database
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session for arranging and inspecting data directly; committed at the end."""
+    with db.session() as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def factory(db: Database, client: TestClient) -> Factory:
+    return Factory(db, client)
