@@ -19,7 +19,9 @@ ensure_venv() {
   # Reinstall only when the project's requirements changed since the last install.
   local stamp=".venv/.outpost-installed${extras}"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+    # (pip's notes about this machine's optional local package folders are noise.)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     touch "$stamp"
   fi
 }

@@ -6,6 +6,7 @@ command runs the suite once for each.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,8 +59,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def database(data_dir: Path) -> Iterator[Database]:
     if _test_db_kind() == "postgresql":
+        # One database per checkout and pytest worker, so parallel runs never share one.
+        checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = _fresh_postgres_database(f"outpost_test_{worker}")
+        url = _fresh_postgres_database(f"outpost_test_{checkout}_{worker}")
     else:
         url = f"sqlite:///{data_dir / 'outpost.db'}"
     db = Database(url)

@@ -2,8 +2,36 @@
 
 from __future__ import annotations
 
+from outpost.accounts.models import DeliveryAccount
+from outpost.billing.models import Order
 from outpost.db import Base
+from outpost.domains.models import AccountDomain, Domain
+from outpost.events.models import DailyStats, Event, Webhook, WebhookDelivery
 from outpost.plans.models import Plan
+from outpost.sending.models import IdempotencyRecord, Message, MessageBody, Recipient
+from outpost.suppression.models import Suppression
 from outpost.tenancy.models import ApiKey, Organization, User, WebSession
+from outpost.tokens.models import SendToken
 
-__all__ = ["ApiKey", "Base", "Organization", "Plan", "User", "WebSession"]
+__all__ = [
+    "AccountDomain",
+    "ApiKey",
+    "Base",
+    "DailyStats",
+    "DeliveryAccount",
+    "Domain",
+    "Event",
+    "IdempotencyRecord",
+    "Message",
+    "MessageBody",
+    "Order",
+    "Organization",
+    "Plan",
+    "Recipient",
+    "SendToken",
+    "Suppression",
+    "User",
+    "WebSession",
+    "Webhook",
+    "WebhookDelivery",
+]

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from outpost.config import Settings
+from outpost.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,14 @@ def web_service(app: FastAPI, settings: Settings) -> Service:
         await serving
 
     return run
+
+
+def scheduler_service(database: Database, settings: Settings) -> Service:
+    """The periodic jobs (one active scheduler per installation)."""
+    from outpost.jobs import ALL_JOBS
+    from outpost.scheduler import Scheduler
+
+    return Scheduler(database, settings, ALL_JOBS).serve
 
 
 async def run_services(services: list[Service]) -> None:

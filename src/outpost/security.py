@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _hasher = PasswordHasher()
 
@@ -68,3 +73,24 @@ def generate_password() -> str:
 def constant_time_equals(a: str, b: str) -> bool:
     """Compare two secrets without leaking where they differ."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+@lru_cache(maxsize=8)
+def _fernet(installation_secret: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"outpost secret storage v1"
+    ).derive(installation_secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(installation_secret: str, plaintext: str) -> str:
+    """``plaintext`` encrypted and authenticated with a key derived from the secret."""
+    return _fernet(installation_secret).encrypt(plaintext.encode()).decode()
+
+
+def decrypt_secret(installation_secret: str, ciphertext: str) -> str:
+    """The plaintext of :func:`encrypt_secret`; ValueError when the secret does not match."""
+    try:
+        return _fernet(installation_secret).decrypt(ciphertext.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("cannot decrypt: wrong installation secret or corrupted value") from exc

@@ -11,7 +11,7 @@ from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run_services, web_service
+from outpost.runtime import run_services, scheduler_service, web_service
 from outpost.setup import prepare
 
 app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
@@ -40,7 +40,9 @@ def serve(
         console.print(f"  Admin:         {created.admin.email}")
         if created.generated_password:
             console.print(f"  Password:      {created.generated_password}  (shown once)")
-    asyncio.run(run_services([web_service(create_app(config, db), config)]))
+    asyncio.run(
+        run_services([web_service(create_app(config, db), config), scheduler_service(db, config)])
+    )
 
 
 @app.command()
@@ -49,6 +51,14 @@ def web() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
     asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the periodic jobs; start it on several hosts and one of them works at a time."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    asyncio.run(run_services([scheduler_service(database(), config)]))
 
 
 @db_app.command("upgrade")

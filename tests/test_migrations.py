@@ -1,0 +1,16 @@
+"""The migrations build exactly the schema the models describe, on every database."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from outpost.db import Database
+from outpost.models import Base
+
+
+def test_models_and_migrations_agree(database: Database) -> None:
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
