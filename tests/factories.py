@@ -6,6 +6,11 @@ import itertools
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
+from outpost.plans.service import get_plan
+from outpost.security import generate_username
 
 from outpost.db import Database
 from outpost.security import new_token
@@ -14,6 +19,32 @@ from outpost.tenancy.models import ApiKey, Organization, OrgKind, Role
 from outpost.tenancy.service import get_operator
 
 _names = itertools.count(1)
+
+
+def make_account(
+    session: Session,
+    *,
+    org_id: int | None = None,
+    plan: str = "monthly",
+    remaining: int = 10_000,
+    status: AccountStatus = AccountStatus.enabled,
+    description: str = "Test account",
+) -> DeliveryAccount:
+    """A delivery account inserted directly, with ``remaining`` plan messages left."""
+    account = DeliveryAccount(
+        org_id=org_id or get_operator(session=session).id,
+        description=description,
+        type=AccountType.transactional,
+        username=generate_username(),
+        smtp_password_hash="not-a-hash",
+        status=status,
+        plan_id=get_plan(session=session, code=plan).id,
+        plan_messages=remaining,
+        remaining=remaining,
+    )
+    session.add(account)
+    session.flush()
+    return account
 
 
 @dataclass(frozen=True)
