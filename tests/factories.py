@@ -9,11 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
-from outpost.plans.service import get_plan
-from outpost.security import generate_username
-
 from outpost.db import Database
-from outpost.security import new_token
+from outpost.plans.service import get_plan
+from outpost.security import generate_username, new_token
 from outpost.tenancy.auth import API_KEY_PREFIX
 from outpost.tenancy.models import ApiKey, Organization, OrgKind, Role
 from outpost.tenancy.service import get_operator
