@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
 
+    max_message_size: int = Field(
+        default=25 * 1024 * 1024, description="Largest accepted message in bytes (SMTP SIZE)."
+    )
+    max_request_size: int = Field(
+        default=50 * 1024 * 1024, description="Largest Send API request body in bytes."
+    )
+    max_recipients_per_message: int = 50
+    send_api_rate_limit: float = Field(
+        default=10.0, description="Send API requests per second per token (sustained)."
+    )
+    send_api_rate_burst: int = Field(default=20, description="Send API burst size per token.")
+    smtp_login_max_failures: int = Field(
+        default=5, description="Failed SMTP logins per IP or username before a pause."
+    )
+    smtp_login_failure_window: int = Field(
+        default=300, description="Seconds over which failed SMTP logins are counted."
+    )
+
     dns_resolver: str = Field(
         default="",
         description="host[:port] of the DNS server for MX and verification; empty = system.",

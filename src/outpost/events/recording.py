@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,18 +15,26 @@ from outpost.events.models import DailyStats, Event
 
 STAT_FIELDS = ("sent", "delivered", "deferred", "bounced", "suppressed", "expired")
 
+Executor = Session | Connection
 
-def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+
+def _dialect_name(executor: Executor) -> str:
+    if isinstance(executor, Connection):
+        return executor.dialect.name
+    return executor.get_bind().dialect.name
+
+
+def add_events(executor: Executor, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert events in one statement; each row has account_id, type and optional fields."""
     if rows:
-        session.execute(insert(Event), list(rows))
+        executor.execute(insert(Event), list(rows))
 
 
-def count_daily(session: Session, increments: Mapping[tuple[int, date], Counter[str]]) -> None:
+def count_daily(executor: Executor, increments: Mapping[tuple[int, date], Counter[str]]) -> None:
     """Add to each (account, day)'s counters, creating the row when it is the day's first."""
     if not increments:
         return
-    dialect = session.get_bind().dialect.name
+    dialect = _dialect_name(executor)
     insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for (account_id, day), counts in sorted(increments.items()):
         values = {field: int(counts.get(field, 0)) for field in STAT_FIELDS}
@@ -40,4 +48,4 @@ def count_daily(session: Session, increments: Mapping[tuple[int, date], Counter[
             }
             or {"sent": DailyStats.sent},
         )
-        session.execute(statement)
+        executor.execute(statement)
