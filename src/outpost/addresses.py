@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formataddr, getaddresses
 
@@ -84,3 +85,15 @@ def make_mailbox(address: str, name: str | None = None) -> Mailbox:
         raise ValueError(f"{address!r} is not a valid email address")
     local, _, domain = address.rpartition("@")
     return Mailbox(address=f"{local}@{domain.lower()}", name=name)
+
+
+def unique_addresses(addresses: Iterable[str]) -> list[str]:
+    """``addresses`` in order, without case-insensitive repeats."""
+    seen: set[str] = set()
+    result = []
+    for address in addresses:
+        key = address.lower()
+        if key not in seen:
+            seen.add(key)
+            result.append(address)
+    return result

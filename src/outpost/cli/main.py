@@ -12,6 +12,8 @@ from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
 from outpost.runtime import run_services, scheduler_service, web_service
+from outpost.sending.service import Sending
+from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
 
 app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
@@ -40,9 +42,20 @@ def serve(
         console.print(f"  Admin:         {created.admin.email}")
         if created.generated_password:
             console.print(f"  Password:      {created.generated_password}  (shown once)")
-    asyncio.run(
-        run_services([web_service(create_app(config, db), config), scheduler_service(db, config)])
+    sending = Sending(db, config)
+    services = [
+        web_service(create_app(config, db, sending), config),
+        smtp_service(config, db, sending),
+        scheduler_service(db, config),
+    ]
+    console.print(
+        f"  SMTP:          {config.smtp_host}:{config.smtp_submission_port} (STARTTLS), "
+        f":{config.smtp_tls_port} (TLS)"
     )
+    try:
+        asyncio.run(run_services(services))
+    finally:
+        sending.stop()
 
 
 @app.command()
@@ -51,6 +64,19 @@ def web() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
     asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+
+
+@app.command()
+def smtp() -> None:
+    """Run only SMTP submission, for a scaled-out installation."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    db = database()
+    sending = Sending(db, config)
+    try:
+        asyncio.run(run_services([smtp_service(config, db, sending)]))
+    finally:
+        sending.stop()
 
 
 @app.command()

@@ -95,7 +95,7 @@ def _credential_problem(database: Database, token: str, client_ip: str) -> Outpo
         token_hash=token_hash(token),
     )
     jobs = [Job(request=request)]
-    with database.engine.connect() as conn:
+    with database.read_engine.connect() as conn:
         for step in (resolve_token, load_accounts, check_account_enabled, check_ip_allowed):
             step(conn, jobs, utcnow())
     return jobs[0].error

@@ -15,28 +15,15 @@ MIME is built from it by the delivery workers, off the acceptance path.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime
 
 import orjson
 
-from outpost.addresses import Mailbox
+from outpost.addresses import Mailbox, unique_addresses
 from outpost.sending.models import BodyFormat
 from outpost.sending.schemas import BulkMessage, SendMessage
 from outpost.sending.submission import OutgoingMessage
-
-
-def unique_addresses(mailboxes: Iterable[Mailbox]) -> list[str]:
-    """Envelope recipients in order, without case-insensitive repeats."""
-    seen: set[str] = set()
-    result = []
-    for mailbox in mailboxes:
-        key = mailbox.address.lower()
-        if key not in seen:
-            seen.add(key)
-            result.append(mailbox.address)
-    return result
 
 
 def outgoing_message(
@@ -63,7 +50,7 @@ def outgoing_message(
         message_id=message_id,
         mail_from=message.from_.address,
         sender_domain=sender_domain,
-        recipients=unique_addresses([*to, *message.cc, *message.bcc]),
+        recipients=unique_addresses(m.address for m in [*to, *message.cc, *message.bcc]),
         subject=message.subject,
         content=orjson.dumps(document),
         body_format=BodyFormat.api_json,
