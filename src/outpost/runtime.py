@@ -74,3 +74,13 @@ async def run_services(services: list[Service]) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run(services: list[Service]) -> None:
+    """Run ``services`` until a signal stops them, on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        asyncio.run(run_services(services))
+    else:
+        uvloop.run(run_services(services))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import typer
@@ -11,7 +10,7 @@ from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run_services, scheduler_service, web_service
+from outpost.runtime import run, scheduler_service, web_service
 from outpost.sending.service import Sending
 from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
@@ -53,7 +52,7 @@ def serve(
         f":{config.smtp_tls_port} (TLS)"
     )
     try:
-        asyncio.run(run_services(services))
+        run(services)
     finally:
         sending.stop()
 
@@ -63,7 +62,7 @@ def web() -> None:
     """Run only the web server (panel, Management API, Send API) for a scaled-out installation."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
-    asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+    run([web_service(create_app(config, database()), config)])
 
 
 @app.command()
@@ -74,7 +73,7 @@ def smtp() -> None:
     db = database()
     sending = Sending(db, config)
     try:
-        asyncio.run(run_services([smtp_service(config, db, sending)]))
+        run([smtp_service(config, db, sending)])
     finally:
         sending.stop()
 
@@ -84,7 +83,7 @@ def scheduler() -> None:
     """Run the periodic jobs; start it on several hosts and one of them works at a time."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
-    asyncio.run(run_services([scheduler_service(database(), config)]))
+    run([scheduler_service(database(), config)])
 
 
 @db_app.command("upgrade")
