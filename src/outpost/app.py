@@ -8,8 +8,10 @@ from outpost import __version__
 from outpost.api.errors import install_error_handlers
 from outpost.config import Settings, get_settings
 from outpost.db import Database
+from outpost.domains.api import router as domains_router
 from outpost.plans.api import router as plans_router
 from outpost.tenancy.api import router as tenancy_router
+from outpost.tokens.api import router as tokens_router
 
 API_PREFIX = "/api/v1"
 
@@ -19,6 +21,8 @@ def management_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(tenancy_router)
     router.include_router(plans_router)
+    router.include_router(domains_router)
+    router.include_router(tokens_router)
     return router
 
 
