@@ -9,7 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
-from outpost.db import Database
+from outpost.db import Database, utcnow
+from outpost.domains.dns_records import return_path_host
+from outpost.domains.keys import new_dkim_keys
+from outpost.domains.models import AccountDomain, Domain, DomainStatus
 from outpost.plans.service import get_plan
 from outpost.security import generate_username, new_token
 from outpost.tenancy.auth import API_KEY_PREFIX
@@ -17,6 +20,8 @@ from outpost.tenancy.models import ApiKey, Organization, OrgKind, Role
 from outpost.tenancy.service import get_operator
 
 _names = itertools.count(1)
+# The installation secret of the test settings (conftest.py), which encrypts DKIM keys.
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
 
 def make_account(
@@ -43,6 +48,40 @@ def make_account(
     session.add(account)
     session.flush()
     return account
+
+
+def make_domain(
+    session: Session,
+    *,
+    org_id: int,
+    name: str = "example.test",
+    status: DomainStatus = DomainStatus.verified,
+    account_id: int | None = None,
+    secret: str = TEST_SECRET_KEY,
+) -> Domain:
+    """A sending domain inserted directly (verified unless told), optionally associated."""
+    keys = new_dkim_keys(secret)
+    domain = Domain(
+        org_id=org_id,
+        name=name,
+        status=status,
+        verification_token="test-token",
+        dkim_selector=keys.rsa_selector,
+        dkim_private_key=keys.rsa_private_key,
+        dkim_public_key=keys.rsa_public_key,
+        dkim_ed25519_selector=keys.ed25519_selector,
+        dkim_ed25519_private_key=keys.ed25519_private_key,
+        dkim_ed25519_public_key=keys.ed25519_public_key,
+        return_path_host=return_path_host(name),
+        checks={},
+        verified_at=None if status is DomainStatus.pending else utcnow(),
+    )
+    session.add(domain)
+    session.flush()
+    if account_id is not None:
+        session.add(AccountDomain(account_id=account_id, domain_id=domain.id))
+        session.flush()
+    return domain
 
 
 @dataclass(frozen=True)
