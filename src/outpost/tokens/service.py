@@ -130,7 +130,8 @@ def authenticate_send_token(*, session: Session, token: str) -> tuple[SendToken,
     ).first()
     if row is None:
         raise Unauthorized("Invalid send token.")
-    return row.tuple()
+    send_token, account = row
+    return send_token, account
 
 
 def touch_last_used(*, session: Session, token: SendToken, now: datetime | None = None) -> bool:
