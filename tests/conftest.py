@@ -79,6 +79,10 @@ def settings(data_dir: Path, database: Database) -> Settings:
         database_url=database.url,
         secret_key="test-secret-key-not-for-production",
         hostname="outpost.test",
+        # Tests never ask real DNS: nothing answers here; tests needing DNS point the
+        # resolver at tests/support/dns_server.py.
+        dns_resolver="127.0.0.1:9",
+        dns_timeout=1.0,
     )
 
 

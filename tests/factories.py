@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
 from outpost.db import Database, utcnow
+from outpost.domains.dns_records import return_path_host
+from outpost.domains.keys import DkimKeys, new_dkim_keys
 from outpost.domains.models import AccountDomain, Domain, DomainStatus
 from outpost.plans.service import get_plan
 from outpost.security import generate_username, hash_password, new_token
@@ -18,26 +21,8 @@ from outpost.tenancy.service import get_operator
 from outpost.tokens.models import SendToken
 
 _names = itertools.count(1)
-
-
-def make_domain(
-    session: Session, *, org_id: int, name: str, status: DomainStatus = DomainStatus.verified
-) -> Domain:
-    """A sending domain inserted directly (placeholder keys), verified by default."""
-    domain = Domain(
-        org_id=org_id,
-        name=name,
-        status=status,
-        verification_token="token",
-        dkim_selector="op1",
-        dkim_private_key="not-a-key",
-        dkim_public_key="not-a-key",
-        return_path_host=f"bounces.{name}",
-        verified_at=utcnow() if status is not DomainStatus.pending else None,
-    )
-    session.add(domain)
-    session.flush()
-    return domain
+# The installation secret of the test settings (conftest.py), which encrypts DKIM keys.
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
 
 def associate(session: Session, account: DeliveryAccount, domain: Domain) -> None:
@@ -89,6 +74,46 @@ def make_account(
     session.add(account)
     session.flush()
     return account
+
+
+@functools.cache
+def _dkim_keys(secret: str) -> DkimKeys:
+    # Key generation is slow; every test domain may share one set of keys.
+    return new_dkim_keys(secret)
+
+
+def make_domain(
+    session: Session,
+    *,
+    org_id: int,
+    name: str = "example.test",
+    status: DomainStatus = DomainStatus.verified,
+    account_id: int | None = None,
+    secret: str = TEST_SECRET_KEY,
+) -> Domain:
+    """A sending domain inserted directly (verified unless told), optionally associated."""
+    keys = _dkim_keys(secret)
+    domain = Domain(
+        org_id=org_id,
+        name=name,
+        status=status,
+        verification_token="test-token",
+        dkim_selector=keys.rsa_selector,
+        dkim_private_key=keys.rsa_private_key,
+        dkim_public_key=keys.rsa_public_key,
+        dkim_ed25519_selector=keys.ed25519_selector,
+        dkim_ed25519_private_key=keys.ed25519_private_key,
+        dkim_ed25519_public_key=keys.ed25519_public_key,
+        return_path_host=return_path_host(name),
+        checks={},
+        verified_at=None if status is DomainStatus.pending else utcnow(),
+    )
+    session.add(domain)
+    session.flush()
+    if account_id is not None:
+        session.add(AccountDomain(account_id=account_id, domain_id=domain.id))
+        session.flush()
+    return domain
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ from outpost.api.errors import install_error_handlers
 from outpost.api.openapi import install_openapi
 from outpost.config import Settings, get_settings
 from outpost.db import Database
+from outpost.domains.api import router as domains_router
 from outpost.plans.api import router as plans_router
 from outpost.sending.api import router as send_router
 from outpost.sending.service import Sending
 from outpost.tenancy.api import router as tenancy_router
+from outpost.tokens.api import router as tokens_router
 
 API_PREFIX = "/api/v1"
 
@@ -25,6 +27,8 @@ def management_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(tenancy_router)
     router.include_router(plans_router)
+    router.include_router(domains_router)
+    router.include_router(tokens_router)
     return router
 
 
