@@ -76,6 +76,12 @@ async def run_services(services: list[Service]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def configure_logging() -> None:
+    """INFO for Outpost; aiosmtpd logs every SMTP command at INFO, so only its warnings."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 def run(services: list[Service]) -> None:
     """Run ``services`` until a signal stops them, on uvloop when it is installed."""
     try:

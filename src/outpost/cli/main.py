@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run, scheduler_service, web_service
+from outpost.runtime import configure_logging, run, scheduler_service, web_service
 from outpost.sending.service import Sending
 from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
@@ -29,7 +27,7 @@ def serve(
     ),
 ) -> None:
     """Run everything in one process on the embedded default (SQLite in the data folder)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     db = database()
     created = prepare(config, db, admin_email=admin_email, admin_password=admin_password)
@@ -60,7 +58,7 @@ def serve(
 @app.command()
 def web() -> None:
     """Run only the web server (panel, Management API, Send API) for a scaled-out installation."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     run([web_service(create_app(config, database()), config)])
 
@@ -68,7 +66,7 @@ def web() -> None:
 @app.command()
 def smtp() -> None:
     """Run only SMTP submission, for a scaled-out installation."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     db = database()
     sending = Sending(db, config)
@@ -81,7 +79,7 @@ def smtp() -> None:
 @app.command()
 def scheduler() -> None:
     """Run the periodic jobs; start it on several hosts and one of them works at a time."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     run([scheduler_service(database(), config)])
 

@@ -21,12 +21,12 @@ from outpost.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from outpost.fastsql import Driver
 from outpost.security import token_hash
 from outpost.sending.api_messages import outgoing_message
 from outpost.sending.bulk import MissingSubstitution, render
 from outpost.sending.models import MessageSource
-from outpost.sending.pipeline import Job, check_account_enabled, check_ip_allowed, load_accounts
-from outpost.sending.pipeline import resolve_credentials as resolve_token
+from outpost.sending.pipeline import Job, check_account_enabled, check_ip_allowed, load_senders
 from outpost.sending.ratelimit import RateLimiter
 from outpost.sending.responses import accepted_body
 from outpost.sending.schemas import BulkMessage, BulkRequest, SendRequest
@@ -96,8 +96,9 @@ def _credential_problem(database: Database, token: str, client_ip: str) -> Outpo
     )
     jobs = [Job(request=request)]
     with database.read_engine.connect() as conn:
-        for step in (resolve_token, load_accounts, check_account_enabled, check_ip_allowed):
-            step(conn, jobs, utcnow())
+        driver = Driver(conn)
+        for step in (load_senders, check_account_enabled, check_ip_allowed):
+            step(driver, jobs, utcnow())
     return jobs[0].error
 
 

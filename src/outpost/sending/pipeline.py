@@ -1,8 +1,8 @@
 """The transactional part of acceptance, for a batch of requests sharing one transaction.
 
-Each step takes the connection and the live jobs (those not yet refused) and may refuse a
-job with an ``OutpostError``; a refused job writes nothing. Steps that touch the database
-do one query for the whole batch where they can.
+Each step takes the driver and the live jobs (those not yet refused or answered) and may
+refuse a job with an ``OutpostError``; a refused job writes nothing. Steps that touch the
+database do one statement for the whole batch where they can (see ``sending/sql.py``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, insert, select, tuple_, update
-
-from outpost.accounts.models import AccountStatus, DeliveryAccount
+from outpost.accounts.models import AccountStatus
 from outpost.db import utcnow
-from outpost.domains.models import AccountDomain, Domain, DomainStatus
+from outpost.domains.models import DomainStatus
 from outpost.errors import (
     Conflict,
     Forbidden,
@@ -28,22 +26,15 @@ from outpost.errors import (
 )
 from outpost.events.models import EventType
 from outpost.events.recording import add_events, count_daily
+from outpost.fastsql import Driver
 from outpost.netaccess import ip_allowed
-from outpost.sending.models import (
-    IdempotencyRecord,
-    Message,
-    MessageBody,
-    Recipient,
-    RecipientStatus,
-)
+from outpost.sending import sql
 from outpost.sending.submission import AcceptRequest, AcceptResult, MessageOutcome
-from outpost.suppression.models import Suppression
-from outpost.tenancy.models import Organization, OrgStatus
-from outpost.tokens.models import SendToken
+from outpost.tenancy.models import OrgStatus
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-USABLE_DOMAIN_STATUSES = (DomainStatus.verified, DomainStatus.failing)
+USABLE_DOMAIN_STATUSES = frozenset({DomainStatus.verified.value, DomainStatus.failing.value})
 
 _STATUS_REFUSALS = {
     AccountStatus.disabled: ("account_disabled", "The delivery account is disabled."),
@@ -92,80 +83,61 @@ class Job:
         self.error = error
 
 
-Step = Callable[[Connection, list[Job], datetime], None]
+Step = Callable[[Driver, list[Job], datetime], None]
 
 
 def _live(jobs: Iterable[Job]) -> list[Job]:
     return [job for job in jobs if job.live]
 
 
-def resolve_credentials(conn: Connection, jobs: list[Job], now: datetime) -> None:
-    """Send API jobs: find the token and its account; SMTP jobs already know their account."""
-    hashes = {job.request.token_hash for job in _live(jobs) if job.request.token_hash}
-    tokens = {}
+def _account_row(driver: Driver, account_id: int, status: str, ips: Any, suppression: Any,
+                 org_status: str) -> AccountRow:  # fmt: skip
+    return AccountRow(
+        id=account_id,
+        status=AccountStatus(status),
+        ip_allowlist=list(driver.read_json(ips) or []),
+        suppression_enabled=bool(suppression),
+        org_active=org_status == OrgStatus.active.value,
+    )
+
+
+def load_senders(driver: Driver, jobs: list[Job], now: datetime) -> None:
+    """Find each job's account: by Send API token, or as authenticated over SMTP."""
+    live = _live(jobs)
+    hashes = {job.request.token_hash for job in live if job.request.token_hash}
+    by_token = {}
     if hashes:
-        rows = conn.execute(
-            select(
-                SendToken.token_hash,
-                SendToken.id,
-                SendToken.account_id,
-                SendToken.ip_allowlist,
-                SendToken.last_used_at,
-            ).where(SendToken.token_hash.in_(hashes))
-        )
-        tokens = {row.token_hash: row for row in rows}
-    for job in _live(jobs):
+        rows = driver.execute(sql.SENDERS_BY_TOKEN, {"hashes": driver.array(hashes)})
+        by_token = {row[0]: row for row in rows}
+    ids = {job.request.account_id for job in live if job.request.token_hash is None}
+    by_id = {}
+    if ids:
+        rows = driver.execute(sql.SENDERS_BY_ACCOUNT, {"ids": driver.array(ids)})
+        by_id = {row[0]: _account_row(driver, *row) for row in rows}
+    for job in live:
         if job.request.token_hash is None:
             job.account_id = job.request.account_id
+            job.account = by_id.get(job.account_id or 0)
+            if job.account is None:
+                job.refuse(Unauthorized("The delivery account no longer exists."))
             continue
-        token = tokens.get(job.request.token_hash)
+        token = by_token.get(job.request.token_hash)
         if token is None:
             job.refuse(
                 Unauthorized("The bearer token is missing or invalid.", code="invalid_token")
             )
             continue
-        job.account_id = token.account_id
-        job.token_id = token.id
-        job.token_ips = list(token.ip_allowlist or [])
-        job.token_last_used = token.last_used_at
+        _hash, token_id, account_id, token_ips, last_used, *account = token
+        job.token_id, job.account_id = token_id, account_id
+        job.token_ips = list(driver.read_json(token_ips) or [])
+        job.token_last_used = driver.read_time(last_used)
+        job.account = _account_row(driver, account_id, *account)
 
 
-def load_accounts(conn: Connection, jobs: list[Job], now: datetime) -> None:
-    """Read each account's status, IP list and suppression switch once for the batch."""
-    ids = {job.account_id for job in _live(jobs)}
-    rows = conn.execute(
-        select(
-            DeliveryAccount.id,
-            DeliveryAccount.status,
-            DeliveryAccount.ip_allowlist,
-            DeliveryAccount.suppression_enabled,
-            Organization.status.label("org_status"),
-        )
-        .join(Organization, Organization.id == DeliveryAccount.org_id)
-        .where(DeliveryAccount.id.in_(ids))
-    )
-    accounts = {
-        row.id: AccountRow(
-            id=row.id,
-            status=row.status,
-            ip_allowlist=list(row.ip_allowlist or []),
-            suppression_enabled=row.suppression_enabled,
-            org_active=row.org_status is OrgStatus.active,
-        )
-        for row in rows
-    }
-    for job in _live(jobs):
-        account = accounts.get(job.account_id or 0)
-        if account is None:
-            job.refuse(Unauthorized("The delivery account no longer exists.", code="invalid_token"))
-        else:
-            job.account = account
-
-
-def check_account_enabled(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def check_account_enabled(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Only enabled accounts of active organizations send."""
     for job in _live(jobs):
-        assert job.account is not None  # noqa: S101 - set by load_accounts
+        assert job.account is not None  # noqa: S101 - set by load_senders
         if not job.account.org_active:
             job.refuse(Forbidden("The customer's service is suspended.", code="account_suspended"))
         elif job.account.status is not AccountStatus.enabled:
@@ -173,7 +145,7 @@ def check_account_enabled(conn: Connection, jobs: list[Job], now: datetime) -> N
             job.refuse(Forbidden(message, code=code))
 
 
-def check_ip_allowed(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def check_ip_allowed(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """The client's address must pass the account's list, then the token's."""
     for job in _live(jobs):
         assert job.account is not None  # noqa: S101
@@ -186,23 +158,25 @@ def check_ip_allowed(conn: Connection, jobs: list[Job], now: datetime) -> None:
             job.refuse(Forbidden(f"{ip} is not allowed to use this token.", code="ip_not_allowed"))
 
 
-def check_sender_domains(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def check_sender_domains(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Every sender domain must be associated with the account and verified."""
-    wanted = {
-        (job.account_id, m.sender_domain) for job in _live(jobs) for m in job.request.messages
-    }
-    if not wanted:
+    live = _live(jobs)
+    if not live:
         return
-    rows = conn.execute(
-        select(AccountDomain.account_id, Domain.name, Domain.id, Domain.status)
-        .join(Domain, Domain.id == AccountDomain.domain_id)
-        .where(tuple_(AccountDomain.account_id, Domain.name).in_(list(wanted)))
+    rows = driver.execute(
+        sql.SENDER_DOMAINS,
+        {
+            "ids": driver.array({job.account_id for job in live}),
+            "names": driver.array({m.sender_domain for job in live for m in job.request.messages}),
+        },
     )
-    found = {(row.account_id, row.name): row for row in rows}
-    for job in _live(jobs):
+    found = {
+        (account_id, name): (domain_id, status) for account_id, name, domain_id, status in rows
+    }
+    for job in live:
         for message in job.request.messages:
-            row = found.get((job.account_id, message.sender_domain))
-            if row is None:
+            domain = found.get((job.account_id, message.sender_domain))
+            if domain is None:
                 job.refuse(
                     Unprocessable(
                         f"The sender domain {message.sender_domain} is not associated with "
@@ -211,7 +185,7 @@ def check_sender_domains(conn: Connection, jobs: list[Job], now: datetime) -> No
                     )
                 )
                 break
-            if row.status not in USABLE_DOMAIN_STATUSES:
+            if domain[1] not in USABLE_DOMAIN_STATUSES:
                 job.refuse(
                     Unprocessable(
                         f"The sender domain {message.sender_domain} is not verified yet.",
@@ -219,21 +193,24 @@ def check_sender_domains(conn: Connection, jobs: list[Job], now: datetime) -> No
                     )
                 )
                 break
-            job.domain_ids[message.sender_domain] = row.id
+            job.domain_ids[message.sender_domain] = domain[0]
 
 
-def check_idempotency(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def check_idempotency(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """A repeated ``Idempotency-Key`` replays the first answer, or conflicts if the body differs."""
     keyed = [job for job in _live(jobs) if job.request.idempotency]
     if not keyed:
         return
-    pairs = [(job.account_id, job.request.idempotency.key) for job in keyed]  # type: ignore[union-attr]
-    rows = conn.execute(
-        select(IdempotencyRecord).where(
-            tuple_(IdempotencyRecord.account_id, IdempotencyRecord.key).in_(pairs)
-        )
+    rows = driver.execute(
+        sql.IDEMPOTENCY_RECORDS,
+        {
+            "ids": driver.array({job.account_id for job in keyed}),
+            "keys": driver.array(
+                {job.request.idempotency.key for job in keyed if job.request.idempotency}
+            ),
+        },
     )
-    records = {(row.account_id, row.key): row for row in rows}
+    records = {(row[1], row[2]): row for row in rows}
     seen: set[tuple[int | None, str]] = set()
     for job in keyed:
         idem = job.request.idempotency
@@ -246,9 +223,12 @@ def check_idempotency(conn: Connection, jobs: list[Job], now: datetime) -> None:
         record = records.get(pair)
         if record is None:
             continue
-        if record.created_at < now - IDEMPOTENCY_WINDOW:
-            conn.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
-        elif record.request_hash != idem.request_hash:
+        record_id, account_id, _key, request_hash, response, created_at = record
+        created = driver.read_time(created_at)
+        assert created is not None  # noqa: S101
+        if created < now - IDEMPOTENCY_WINDOW:
+            driver.execute(sql.DELETE_IDEMPOTENCY_RECORD, {"id": record_id})
+        elif request_hash != idem.request_hash:
             job.refuse(
                 Conflict(
                     "This Idempotency-Key was already used with a different request body.",
@@ -256,17 +236,18 @@ def check_idempotency(conn: Connection, jobs: list[Job], now: datetime) -> None:
                 )
             )
         else:
+            replay = driver.read_json(response)
             job.result = AcceptResult(
-                request_id=record.response.get("request_id", job.request.request_id),
-                account_id=record.account_id,
-                submitted_at=record.created_at,
+                request_id=replay.get("request_id", job.request.request_id),
+                account_id=account_id,
+                submitted_at=created,
                 messages=[],
                 suppression_checked=True,
-                replayed=record.response,
+                replayed=replay,
             )
 
 
-def apply_suppression(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def apply_suppression(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Find suppressed recipients, one query per account that applies its list."""
     by_account: dict[int, list[Job]] = defaultdict(list)
     for job in _live(jobs):
@@ -277,13 +258,12 @@ def apply_suppression(conn: Connection, jobs: list[Job], now: datetime) -> None:
         addresses = {
             r.lower() for job in account_jobs for m in job.request.messages for r in m.recipients
         }
-        listed = set(
-            conn.scalars(
-                select(Suppression.address).where(
-                    Suppression.account_id == account_id, Suppression.address.in_(addresses)
-                )
-            )
+        rows = driver.execute(
+            sql.SUPPRESSED, {"account_id": account_id, "addresses": driver.array(addresses)}
         )
+        listed = {row[0] for row in rows}
+        if not listed:
+            continue
         for job in account_jobs:
             job.suppressed = {
                 r for m in job.request.messages for r in m.recipients if r.lower() in listed
@@ -294,143 +274,126 @@ def _needed(job: Job) -> int:
     return sum(1 for m in job.request.messages for r in m.recipients if r not in job.suppressed)
 
 
-def reserve_quota(conn: Connection, jobs: list[Job], now: datetime) -> None:
-    """Take one message per queued recipient, plan messages first, then extra; all or nothing."""
-    # Ascending account order: concurrent batches lock account rows in the same order.
-    for job in sorted(_live(jobs), key=lambda j: j.account_id or 0):
+def _reserve(driver: Driver, account_id: int, needed: int, now: datetime) -> bool:
+    params = {"account_id": account_id, "needed": needed, "now": driver.time(now)}
+    return driver.rowcount(sql.RESERVE, params) == 1
+
+
+def reserve_quota(driver: Driver, jobs: list[Job], now: datetime) -> None:
+    """Take one message per queued recipient, plan messages first, then extra; all or nothing.
+
+    One UPDATE per account for the whole batch; when the batch does not fit, each request is
+    reserved on its own, in arrival order, so as many as fit are accepted.
+    """
+    by_account: dict[int, list[tuple[Job, int]]] = defaultdict(list)
+    for job in _live(jobs):
         needed = _needed(job)
-        if needed == 0:
+        if needed:
+            by_account[job.account_id or 0].append((job, needed))
+    # Ascending account order: concurrent batches lock account rows in the same order.
+    for account_id in sorted(by_account):
+        account_jobs = by_account[account_id]
+        if _reserve(driver, account_id, sum(n for _, n in account_jobs), now):
             continue
-        account = DeliveryAccount
-        plan_left = account.plan_messages - account.used
-        from_plan = case((plan_left >= needed, needed), (plan_left > 0, plan_left), else_=0)
-        reserved = conn.execute(
-            update(account)
-            .where(
-                account.id == job.account_id,
-                account.status == AccountStatus.enabled,
-                account.remaining >= needed,
-            )
-            .values(
-                used=account.used + from_plan,
-                extra_used=account.extra_used + (needed - from_plan),
-                remaining=account.remaining - needed,
-                updated_at=now,
-            )
-        ).rowcount
-        if reserved != 1:
-            _refuse_reservation(conn, job, needed)
+        for job, needed in account_jobs:
+            if not _reserve(driver, account_id, needed, now):
+                _refuse_reservation(driver, job, needed)
 
 
-def _refuse_reservation(conn: Connection, job: Job, needed: int) -> None:
-    row = conn.execute(
-        select(DeliveryAccount.status, DeliveryAccount.remaining).where(
-            DeliveryAccount.id == job.account_id
-        )
-    ).one()
-    if row.status is not AccountStatus.enabled:
-        code, message = _STATUS_REFUSALS[row.status]
+def _refuse_reservation(driver: Driver, job: Job, needed: int) -> None:
+    [(status, remaining)] = driver.execute(sql.ACCOUNT_STATE, {"account_id": job.account_id})
+    if status != AccountStatus.enabled.value:
+        code, message = _STATUS_REFUSALS[AccountStatus(status)]
         job.refuse(Forbidden(message, code=code))
         return
     job.refuse(
         QuotaExceeded(
-            f"Not enough messages left: this request needs {needed}, the account has "
-            f"{row.remaining}.",
+            f"Not enough messages left: this request needs {needed}, the account has {remaining}.",
             code="over_quota",
         )
     )
 
 
-def store(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def _message_ids(driver: Driver, count: int) -> list[int]:
+    rows = driver.execute(sql.NEXT_MESSAGE_ID, {"count": count})
+    if driver.dialect == "postgresql":
+        return [int(row[0]) for row in rows]
+    first = int(rows[0][0])
+    return list(range(first, first + count))
+
+
+def store(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Write messages, contents, recipients, events and counters of every live job."""
     live = _live(jobs)
-    message_rows: list[dict[str, Any]] = []
-    for job in live:
-        for m in job.request.messages:
-            message_rows.append(
-                {
-                    "account_id": job.account_id,
-                    "source": job.request.source,
-                    "request_id": job.request.request_id,
-                    "message_id": m.message_id,
-                    "mail_from": m.mail_from,
-                    "sender_domain_id": job.domain_ids.get(m.sender_domain),
-                    "subject": m.subject[:1000],
-                    "size": len(m.content),
-                    "tags": m.tags,
-                    "meta": m.meta,
-                    "created_at": now,
-                }
-            )
-    if not message_rows:
+    count = sum(len(job.request.messages) for job in live)
+    if not count:
         return
-    ids = conn.scalars(
-        insert(Message).returning(Message.id, sort_by_parameter_order=True), message_rows
-    ).all()
-    bodies, recipients, events = [], [], []
+    ids = iter(_message_ids(driver, count))
+    at = driver.time(now)
+    messages: list[tuple[Any, ...]] = []
+    bodies: list[tuple[Any, ...]] = []
+    recipients: list[tuple[Any, ...]] = []
+    events: list[dict[str, Any]] = []
     stats: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
     day = now.date()
-    id_iter = iter(ids)
     for job in live:
+        assert job.account is not None and job.account_id is not None  # noqa: S101
+        account_id, source = job.account_id, job.request.source.value
         outcomes = []
         for m in job.request.messages:
-            db_id = next(id_iter)
-            bodies.append({"message_id": db_id, "format": m.body_format, "content": m.content})
+            message_id = next(ids)
+            domain_id = job.domain_ids.get(m.sender_domain)
+            messages.append(
+                (message_id, account_id, source, job.request.request_id, m.message_id,
+                 m.mail_from, domain_id, m.subject[:1000], len(m.content),
+                 driver.json(m.tags), driver.json(m.meta), at)
+            )  # fmt: skip
+            bodies.append((message_id, m.body_format.value, m.content))
             queued = [r for r in m.recipients if r not in job.suppressed]
             suppressed = [r for r in m.recipients if r in job.suppressed]
+            details = {"message_id": m.message_id, "source": source}
             for address in queued:
-                recipients.append(
-                    {
-                        "message_id": db_id,
-                        "account_id": job.account_id,
-                        "address": address,
-                        "domain": address.rpartition("@")[2].lower(),
-                        "status": RecipientStatus.queued,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
+                domain = address.rpartition("@")[2].lower()
+                recipients.append((message_id, account_id, address, domain, "queued", 0, at, at))
+                events.append(
+                    _event(account_id, message_id, address, EventType.accepted, details, now)
                 )
-                events.append(_event(job, db_id, address, EventType.accepted, now, m.message_id))
             for address in suppressed:
-                events.append(_event(job, db_id, address, EventType.suppressed, now, m.message_id))
-            counter = stats[(job.account_id or 0, day)]
+                events.append(
+                    _event(account_id, message_id, address, EventType.suppressed, details, now)
+                )
+            counter = stats[(account_id, day)]
             counter["sent"] += len(queued)
             counter["suppressed"] += len(suppressed)
             outcomes.append(MessageOutcome(m.message_id, m.display_to, queued, suppressed))
-        assert job.account is not None and job.account_id is not None  # noqa: S101
         job.result = AcceptResult(
             request_id=job.request.request_id,
-            account_id=job.account_id,
+            account_id=account_id,
             submitted_at=now,
             messages=outcomes,
             suppression_checked=job.account.suppression_enabled,
         )
-    conn.execute(insert(MessageBody), bodies)
-    if recipients:
-        conn.execute(insert(Recipient), recipients)
-    add_events(conn, events)
-    count_daily(conn, stats)
+    driver.insert_rows("messages", sql.MESSAGE_COLUMNS, messages)
+    driver.insert_rows("message_bodies", sql.BODY_COLUMNS, bodies)
+    driver.insert_rows("recipients", sql.RECIPIENT_COLUMNS, recipients)
+    add_events(driver, events)
+    count_daily(driver, stats)
 
 
-def _event(
-    job: Job, message_db_id: int, address: str, type_: EventType, now: datetime, message_id: str
-) -> dict[str, Any]:
+def _event(account_id: int, message_id: int, address: str, type_: EventType,
+           details: dict[str, Any], now: datetime) -> dict[str, Any]:  # fmt: skip
     return {
-        "account_id": job.account_id,
-        "message_id": message_db_id,
-        "type": type_,
+        "account_id": account_id,
+        "message_id": message_id,
+        "type": type_.value,
         "address": address,
-        "details": {"message_id": message_id, "source": job.request.source.value},
+        "details": details,
         "created_at": now,
     }
 
 
 def record_idempotency(
-    conn: Connection,
-    jobs: list[Job],
-    now: datetime,
-    render: Callable[[AcceptResult], dict[str, Any]],
+    driver: Driver, jobs: list[Job], now: datetime, render: Callable[[AcceptResult], dict[str, Any]]
 ) -> None:
     """Keep the answer of each keyed request so a retry within 24 h gets the same one."""
     rows = [
@@ -439,8 +402,8 @@ def record_idempotency(
             "key": job.request.idempotency.key,
             "request_hash": job.request.idempotency.request_hash,
             "status_code": 202,
-            "response": render(job.result),
-            "created_at": now,
+            "response": driver.json(render(job.result)),
+            "created_at": driver.time(now),
         }
         for job in jobs
         if job.error is None
@@ -448,11 +411,10 @@ def record_idempotency(
         and job.result.replayed is None
         and job.request.idempotency is not None
     ]
-    if rows:
-        conn.execute(insert(IdempotencyRecord), rows)
+    driver.executemany(sql.INSERT_IDEMPOTENCY_RECORD, rows)
 
 
-def touch_tokens(conn: Connection, jobs: list[Job], now: datetime) -> None:
+def touch_tokens(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Note when tokens were last used, at most once a minute each."""
     stale = {
         job.token_id
@@ -462,12 +424,11 @@ def touch_tokens(conn: Connection, jobs: list[Job], now: datetime) -> None:
         and (job.token_last_used is None or now - job.token_last_used > TOKEN_TOUCH_INTERVAL)
     }
     if stale:
-        conn.execute(update(SendToken).where(SendToken.id.in_(stale)).values(last_used_at=now))
+        driver.execute(sql.TOUCH_TOKENS, {"ids": driver.array(stale), "now": driver.time(now)})
 
 
 STEPS: list[Step] = [
-    resolve_credentials,
-    load_accounts,
+    load_senders,
     check_account_enabled,
     check_ip_allowed,
     check_sender_domains,
@@ -479,11 +440,9 @@ STEPS: list[Step] = [
 ]
 
 
-def run(
-    conn: Connection, jobs: list[Job], render: Callable[[AcceptResult], dict[str, Any]]
-) -> None:
+def run(driver: Driver, jobs: list[Job], render: Callable[[AcceptResult], dict[str, Any]]) -> None:
     """Run every step over the batch inside the caller's transaction."""
     now = utcnow()
     for step in STEPS:
-        step(conn, jobs, now)
-    record_idempotency(conn, jobs, now, render)
+        step(driver, jobs, now)
+    record_idempotency(driver, jobs, now, render)

@@ -17,6 +17,7 @@ from typing import Any
 
 from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
+from outpost.fastsql import Driver
 from outpost.sending import pipeline
 from outpost.sending.submission import AcceptRequest, AcceptResult
 
@@ -101,7 +102,7 @@ class AcceptanceWriter:
         jobs = [pipeline.Job(request=request) for request, _ in batch]
         try:
             with self.database.engine.begin() as conn:
-                pipeline.run(conn, jobs, self.render)
+                pipeline.run(Driver(conn), jobs, self.render)
         except Exception as exc:
             if len(batch) > 1:
                 # One request broke the shared transaction: retry each on its own.

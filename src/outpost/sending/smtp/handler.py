@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import uuid
@@ -138,9 +137,8 @@ class SubmissionHandler:
         """Accept the envelope sender when the account may send from this address."""
         if address and not is_valid_email(address):
             return replies.SENDER_INVALID
-        refusal = await asyncio.to_thread(
-            self._account_check, _login_of(session).account_id, _peer_ip(session)
-        )
+        # A short indexed read: cheaper inline than a hop to a thread under the GIL.
+        refusal = self._account_check(_login_of(session).account_id, _peer_ip(session))
         if refusal:
             return refusal
         envelope.mail_from = address
@@ -176,11 +174,8 @@ class SubmissionHandler:
             return replies.RECIPIENT_INVALID.format(address=address)
         if address.lower() in (r.lower() for r in envelope.rcpt_tos):
             return replies.RECIPIENT_OK
-        refusal = await asyncio.to_thread(
-            self._recipient_check,
-            _login_of(session).account_id,
-            address,
-            len(envelope.rcpt_tos),
+        refusal = self._recipient_check(
+            _login_of(session).account_id, address, len(envelope.rcpt_tos)
         )
         if refusal:
             return refusal
