@@ -99,3 +99,17 @@ RECIPIENT_COLUMNS = (
 )  # fmt: skip
 
 TOUCH_TOKENS = statement("UPDATE send_tokens SET last_used_at = :now WHERE {ids}", ids="id")
+
+# SMTP submission's checks at MAIL FROM and RCPT TO.
+SUBMITTER_STATE = Statement(
+    "SELECT status, ip_allowlist FROM delivery_accounts WHERE id = :account_id"
+)
+RECIPIENT_STATE = Statement(
+    """
+    SELECT a.remaining, a.suppression_enabled,
+           EXISTS (SELECT 1 FROM suppressions s
+                   WHERE s.account_id = a.id AND s.address = :address)
+    FROM delivery_accounts a
+    WHERE a.id = :account_id
+    """
+)

@@ -7,21 +7,21 @@ import binascii
 import uuid
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
-from sqlalchemy import exists, select
 
-from outpost.accounts.models import AccountStatus, DeliveryAccount
+from outpost.accounts.models import AccountStatus
 from outpost.addresses import is_valid_email
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import OutpostError
+from outpost.fastsql import Driver
 from outpost.netaccess import ip_allowed
+from outpost.sending import sql
 from outpost.sending.models import MessageSource
 from outpost.sending.service import Sending
 from outpost.sending.smtp import replies
 from outpost.sending.smtp.auth import Authenticator, Login
 from outpost.sending.smtp.message import MalformedMessage, has_bare_line_ending, prepare_message
 from outpost.sending.submission import AcceptRequest
-from outpost.suppression.models import Suppression
 
 _STATUS_REPLIES = {
     AccountStatus.disabled: "550 5.7.1 The delivery account is disabled",
@@ -120,14 +120,12 @@ class SubmissionHandler:
 
     def _account_check(self, account_id: int, ip: str) -> str | None:
         with self.database.read_engine.connect() as conn:
-            row = conn.execute(
-                select(DeliveryAccount.status, DeliveryAccount.ip_allowlist).where(
-                    DeliveryAccount.id == account_id
-                )
-            ).one()
-        if row.status is not AccountStatus.enabled:
-            return _STATUS_REPLIES[row.status]
-        if not ip_allowed(row.ip_allowlist or [], ip):
+            driver = Driver(conn)
+            [(status, allowlist)] = driver.execute(sql.SUBMITTER_STATE, {"account_id": account_id})
+            allowlist = driver.read_json(allowlist)
+        if status != AccountStatus.enabled.value:
+            return _STATUS_REPLIES[AccountStatus(status)]
+        if not ip_allowed(allowlist or [], ip):
             return f"550 5.7.1 {ip} is not allowed to send for this account"
         return None
 
@@ -146,20 +144,13 @@ class SubmissionHandler:
         return replies.SENDER_OK
 
     def _recipient_check(self, account_id: int, address: str, already: int) -> str | None:
-        listed = exists().where(
-            Suppression.account_id == account_id, Suppression.address == address.lower()
-        )
         with self.database.read_engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    DeliveryAccount.remaining,
-                    DeliveryAccount.suppression_enabled,
-                    listed.label("listed"),
-                ).where(DeliveryAccount.id == account_id)
-            ).one()
-        if row.suppression_enabled and row.listed:
+            [(remaining, suppression_enabled, listed)] = Driver(conn).execute(
+                sql.RECIPIENT_STATE, {"account_id": account_id, "address": address.lower()}
+            )
+        if suppression_enabled and listed:
             return replies.RECIPIENT_SUPPRESSED.format(address=address)
-        if row.remaining <= already:
+        if remaining <= already:
             return replies.RECIPIENT_OVER_QUOTA.format(address=address)
         return None
 
