@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, DeliveryAccount
 from outpost.db import Database
+from outpost.domains.models import Domain, DomainStatus
 from outpost.events.models import DailyStats, Event
 from outpost.sending.models import BodyFormat, Message, MessageBody, Recipient
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
+from outpost.tokens.models import SendToken
 from tests.factories import Factory
 from tests.sending.conftest import Sender, make_sender, stored
 
@@ -302,8 +304,6 @@ def test_ip_access_control_of_account_then_token(
     _error(http.post("/v1/send", headers=sender.headers, content=b"{"), 403, "ip_not_allowed")
     with db.session() as s:
         s.get_one(DeliveryAccount, sender.account_id).ip_allowlist = ["127.0.0.0/8", "::1"]
-        from outpost.tokens.models import SendToken
-
         s.scalars(select(SendToken)).one().ip_allowlist = ["2001:db8::/32"]
     body = _error(
         http.post("/v1/send", headers=sender.headers, json=payload), 403, "ip_not_allowed"
@@ -324,8 +324,6 @@ def test_sender_domain_must_be_associated_and_verified(
             "/v1/send", headers=sender.headers, json={"messages": [simple(**{"from": from_})]}
         )
         _error(response, 422, code)
-    from outpost.domains.models import Domain, DomainStatus
-
     with db.session() as s:
         domain = s.scalars(select(Domain).where(Domain.name == "example.test")).one()
         domain.status = DomainStatus.pending
