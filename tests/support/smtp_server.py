@@ -133,7 +133,7 @@ class RemoteMX:
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()
         self.port = port or free_port()
-        kwargs: dict[str, Any] = {"hostname": "mx.test"}
+        kwargs: dict[str, Any] = {}
         if tls:
             kwargs["tls_context"] = server_tls_context()
         if auth is not None:
