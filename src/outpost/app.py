@@ -8,6 +8,7 @@ from outpost import __version__
 from outpost.api.errors import install_error_handlers
 from outpost.config import Settings, get_settings
 from outpost.db import Database
+from outpost.events.api import router as events_router
 from outpost.plans.api import router as plans_router
 from outpost.tenancy.api import router as tenancy_router
 
@@ -19,6 +20,7 @@ def management_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(tenancy_router)
     router.include_router(plans_router)
+    router.include_router(events_router)
     return router
 
 

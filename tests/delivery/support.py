@@ -81,8 +81,10 @@ def make_domain(
         verified_at=utcnow(),
     )
     if ed25519_too:
-        raw = ed25519_key().public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        raw = (
+            ed25519_key()
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         )
         domain.dkim_ed25519_selector = "ed1"
         domain.dkim_ed25519_private_key = encrypt_secret(secret, _pem(ed25519_key()))
@@ -122,9 +124,7 @@ def verify_dkim(message: bytes, server: DNSServer) -> list[str]:
         return b"".join(answer[0].strings)  # type: ignore[attr-defined]
 
     verifier = dkim.DKIM(message)
-    signatures = [
-        value for name, value in verifier.headers if name.lower() == b"dkim-signature"
-    ]
+    signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
     ok = []
     for index in range(len(signatures)):
         try:

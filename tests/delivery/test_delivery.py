@@ -46,7 +46,10 @@ def _queue(
     with db.session() as session:
         domain = session.get(Domain, domain_id) if domain_id else None
         return queue_message(
-            session, account_id=account_id, domain=domain, **kwargs  # type: ignore[arg-type]
+            session,
+            account_id=account_id,
+            domain=domain,
+            **kwargs,  # type: ignore[arg-type]
         ).recipients
 
 
@@ -58,9 +61,7 @@ def _recipient(session: Session, rid: int) -> Recipient:
 
 def _events(session: Session, rid: int) -> list[EventType]:
     return list(
-        session.scalars(
-            select(Event.type).where(Event.recipient_id == rid).order_by(Event.id)
-        )
+        session.scalars(select(Event.type).where(Event.recipient_id == rid).order_by(Event.id))
     )
 
 
@@ -180,7 +181,9 @@ def test_permanent_failure_bounces_suppresses_and_alerts(
     delivery_settings: Callable[..., Settings],
 ) -> None:
     def refuse_gone(_mx: RemoteMX, stage: str, _env: Envelope | None) -> str | None:
-        return "550 5.1.1 <gone@dest.test>: user unknown" if stage == "rcpt:gone@dest.test" else None
+        return (
+            "550 5.1.1 <gone@dest.test>: user unknown" if stage == "rcpt:gone@dest.test" else None
+        )
 
     mx = remote_mx(refuse_gone)
     publish_mx(dns_server.zone, "dest.test")
@@ -308,9 +311,12 @@ def test_unreachable_mail_host_defers(
     [rid] = _queue(db, account_id, domain_id, to=["a@dest.test"]).values()
     from tests.support.dns_server import free_port
 
-    deliver_once(db, delivery_settings(
+    deliver_once(
+        db,
+        delivery_settings(
             free_port(), delivery_retry_base_seconds=60, delivery_retry_max_seconds=60
-        ))
+        ),
+    )
     with db.session() as session:
         row = _recipient(session, rid)
         assert (row.status, row.attempts, row.smtp_code) == (RecipientStatus.deferred, 1, None)

@@ -41,9 +41,7 @@ TRICKY = to_crlf(
 def test_signatures_verify_with_dkimpy(
     session: Session, dns_server: DNSServer, ed25519_too: bool
 ) -> None:
-    domain = make_domain(
-        session, org_id=get_operator(session=session).id, ed25519_too=ed25519_too
-    )
+    domain = make_domain(session, org_id=get_operator(session=session).id, ed25519_too=ed25519_too)
     publish_dkim(dns_server.zone, domain)
     signer = load_signer(domain, SECRET)
     messages = [
@@ -64,8 +62,16 @@ def test_signed_headers_cover_the_required_fields(session: Session) -> None:
     header = load_signer(domain, SECRET).signature_headers(TRICKY).split(b"DKIM-Signature:")[1]
     unfolded = b"".join(header.split())
     h = unfolded.split(b"h=")[1].split(b";")[0].decode().split(":")
-    for name in ("from", "to", "subject", "date", "message-id", "list-unsubscribe",
-                 "list-unsubscribe-post", "cc"):
+    for name in (
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "cc",
+    ):
         assert name in h
     # Oversigned: a second From cannot be added without breaking the signature.
     assert h.count("from") == 2

@@ -1,4 +1,4 @@
-"""``outpost serve|web|db|admin``: run, migrate and administer an installation."""
+"""The ``outpost`` commands: run, migrate and administer an installation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run_services, scheduler_service, web_service
+from outpost.runtime import (
+    bounce_server_service,
+    run_services,
+    scheduler_service,
+    web_service,
+    worker_services,
+)
 from outpost.setup import prepare
 
 app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
@@ -40,8 +46,18 @@ def serve(
         console.print(f"  Admin:         {created.admin.email}")
         if created.generated_password:
             console.print(f"  Password:      {created.generated_password}  (shown once)")
+    console.print(
+        f"  Bounces:       SMTP on {config.bounce_host or config.smtp_host}:{config.bounce_port}"
+    )
     asyncio.run(
-        run_services([web_service(create_app(config, db), config), scheduler_service(db, config)])
+        run_services(
+            [
+                web_service(create_app(config, db), config),
+                scheduler_service(db, config),
+                *worker_services(db, config),
+                bounce_server_service(db, config),
+            ]
+        )
     )
 
 
@@ -59,6 +75,22 @@ def scheduler() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = settings()
     asyncio.run(run_services([scheduler_service(database(), config)]))
+
+
+@app.command()
+def worker() -> None:
+    """Run a delivery worker (and webhook sender); start as many as needed, on any host."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    asyncio.run(run_services(worker_services(database(), config)))
+
+
+@app.command()
+def bounces() -> None:
+    """Run the inbound bounce server (the MX of the return-path hosts) on ``bounce_port``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = settings()
+    asyncio.run(run_services([bounce_server_service(database(), config)]))
 
 
 @db_app.command("upgrade")

@@ -85,6 +85,8 @@ def _from_dsn(message: EmailMessage) -> BounceReport | None:
         if not isinstance(blocks, list):
             continue
         for block in blocks[1:]:  # the first block describes the message, the rest recipients
+            if not isinstance(block, EmailMessage):
+                continue
             action = str(block.get("Action", "")).strip().lower()
             status = str(block.get("Status", "")).strip() or None
             if action != "failed" and action != "delayed":
@@ -171,7 +173,12 @@ def record_bounce(
     if kind is BounceKind.hard:
         account = session.get(DeliveryAccount, row.account_id)
         claimed = ClaimedRecipient(
-            row.id, row.message_id, row.account_id, row.address, row.domain, row.attempts,
+            row.id,
+            row.message_id,
+            row.account_id,
+            row.address,
+            row.domain,
+            row.attempts,
             row.created_at,
         )
         outcome = DeliveryOutcome(
@@ -183,7 +190,9 @@ def record_bounce(
             message.message_id,
             account.bounce_alert_email if account else None,
         )
-        handle_hard_bounces(session=session, settings=settings, bounces=[(claimed, outcome, context)])
+        handle_hard_bounces(
+            session=session, settings=settings, bounces=[(claimed, outcome, context)]
+        )
     return True
 
 

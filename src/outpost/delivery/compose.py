@@ -1,7 +1,7 @@
 """Build the MIME message a Send API request described, in the worker, off the accept path.
 
 The contract with the send path: ``MessageBody(format=api_json).content`` is the UTF-8 JSON
-of one Send API message (Qboxmail §1.2–1.4) plus two fields set at acceptance::
+of one Send API message (Qboxmail §1.2-1.4) plus two fields set at acceptance::
 
     {
       "from": "Name <sender@example.com>" | {"address": "sender@example.com", "name": "Name"},
@@ -142,7 +142,7 @@ def _address(name: str, addr: str) -> Address:
 
 
 def _set_addresses(msg: EmailMessage, header: str, addresses: list[Address]) -> None:
-    msg[header] = addresses  # type: ignore[assignment]  # the header registry takes Address lists
+    msg[header] = addresses  # the header registry takes Address lists
 
 
 def _clean(text: str) -> str:

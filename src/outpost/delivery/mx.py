@@ -123,8 +123,7 @@ class MxResolver:
                 return _Cached(now + min(NEGATIVE_TTL, cap), None, failure)
             return _Cached(now, None, failure)
         if not hosts:
-            failure = RouteFailure(from_fixed_reply(REPLY_DNS_FAILURE))
-            return _Cached(now, None, failure)
+            return _Cached(now, None, RouteFailure(from_fixed_reply(REPLY_DNS_FAILURE)))
         return _Cached(now + min(float(ttl), cap), Route(domain, tuple(hosts)), None)
 
     async def _mx(self, domain: str) -> tuple[list[str], float]:
@@ -142,11 +141,11 @@ class MxResolver:
         except (dns.exception.DNSException, OSError) as exc:
             raise RouteFailure(from_fixed_reply(REPLY_DNS_FAILURE)) from exc
         records = list(answer)
-        if any(r.exchange == dns.name.root for r in records):  # type: ignore[attr-defined]
+        if any(r.exchange == dns.name.root for r in records):
             raise RouteFailure(from_fixed_reply(REPLY_NULL_MX))  # RFC 7505
         random.shuffle(records)
-        records.sort(key=lambda r: r.preference)  # type: ignore[attr-defined]
-        names = [r.exchange.to_text(omit_final_dot=True).lower() for r in records]  # type: ignore[attr-defined]
+        records.sort(key=lambda r: r.preference)
+        names = [r.exchange.to_text(omit_final_dot=True).lower() for r in records]
         ttl = float(answer.rrset.ttl) if answer.rrset is not None else NEGATIVE_TTL
         return names, ttl
 

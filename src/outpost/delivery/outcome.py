@@ -117,9 +117,7 @@ def from_fixed_reply(reply: str, *, remote_host: str | None = None) -> DeliveryO
 
 def temporary(reason: str, *, remote_host: str | None = None) -> DeliveryOutcome:
     """A network-level failure: deferred, no SMTP code from the other side."""
-    return DeliveryOutcome(
-        OutcomeKind.deferred, reason, None, None, remote_host, BounceKind.soft
-    )
+    return DeliveryOutcome(OutcomeKind.deferred, reason, None, None, remote_host, BounceKind.soft)
 
 
 def suppressed() -> DeliveryOutcome:

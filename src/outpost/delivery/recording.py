@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from outpost.addresses import domain_of
@@ -122,6 +122,7 @@ def _update_recipients(
     session: Session, worker_id: str, settled: list[Settled], now: datetime
 ) -> None:
     table = Recipient.__table__
+    assert isinstance(table, Table)  # noqa: S101 - for the type checker
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"), table.c.locked_by == worker_id)
@@ -226,7 +227,10 @@ def handle_hard_bounces(
             alert_to[recipient.account_id] = message.bounce_alert_email
     for account_id, email in alert_to.items():
         queue_bounce_alert(
-            session=session, settings=settings, account_id=account_id, to=email,
+            session=session,
+            settings=settings,
+            account_id=account_id,
+            to=email,
             bounces=by_account[account_id],
         )
 
@@ -242,9 +246,7 @@ def queue_bounce_alert(
     """Queue a notice about hard bounces, delivered by the same workers as any message."""
     sender = settings.resolved_system_sender()
     sender_domain = session.scalar(
-        select(Domain.id).where(
-            Domain.name == domain_of(sender), Domain.verified_at.is_not(None)
-        )
+        select(Domain.id).where(Domain.name == domain_of(sender), Domain.verified_at.is_not(None))
     )
     lines = [f"{r.address}: {o.reply}" for r, o in bounces]
     subject = (

@@ -79,7 +79,9 @@ class SmtpConnection:
             return from_reply(exc.code, exc.message, remote_host=self.host.name)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.client.close()
-            return temporary(f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name)
+            return temporary(
+                f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name
+            )
         return from_reply(response.code, response.message, remote_host=self.host.name)
 
     async def _reset(self) -> None:

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 _TAG_LENGTH = 12
-_VERP = re.compile(r"^b\+(\d{1,19})-([0-9a-f]{%d})@(.+)$" % _TAG_LENGTH, re.IGNORECASE)
+_VERP = re.compile(rf"^b\+(\d{{1,19}})-([0-9a-f]{{{_TAG_LENGTH}}})@(.+)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8)

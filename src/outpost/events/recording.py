@@ -12,14 +12,30 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outpost.events.models import DailyStats, Event
+from outpost.events.webhooks import enabled_webhooks, queue_webhook_deliveries
 
 STAT_FIELDS = ("sent", "delivered", "deferred", "bounced", "suppressed", "expired")
 
 
 def add_events(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert events in one statement; each row has account_id, type and optional fields."""
-    if rows:
+    """Insert events in one statement; each row has account_id, type and optional fields.
+
+    Events of accounts with enabled webhooks are also queued for those webhooks.
+    """
+    if not rows:
+        return
+    hooks = enabled_webhooks(session, {row["account_id"] for row in rows})
+    if not hooks:
         session.execute(insert(Event), list(rows))
+        return
+    ids = session.scalars(
+        insert(Event).returning(Event.id, sort_by_parameter_order=True), list(rows)
+    ).all()
+    queue_webhook_deliveries(
+        session,
+        [(i, row["account_id"], str(row["type"])) for i, row in zip(ids, rows, strict=True)],
+        hooks,
+    )
 
 
 def count_daily(session: Session, increments: Mapping[tuple[int, date], Counter[str]]) -> None:
