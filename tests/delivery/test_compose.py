@@ -143,3 +143,14 @@ def test_unusable_messages_are_refused(fields: dict[str, Any]) -> None:
         _compose(**fields)
     with pytest.raises(CompositionError):
         compose(b"not json")
+
+
+def test_long_headers_are_folded_and_read_back_whole() -> None:
+    many = [f"Person {i} <person{i}@dest.test>" for i in range(30)]
+    subject = "A fairly long subject line " * 6
+    raw, msg = _compose(to=many, subject=subject, headers={"X-Long": "word " * 40})
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert len(msg["To"].addresses) == 30
+    assert msg["Subject"] == subject.strip()
+    assert msg["X-Long"] == ("word " * 40).strip()
