@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -99,7 +100,9 @@ class Settings(BaseSettings):
     )
     relay_username: str = ""
     relay_password: str = ""
-    relay_tls: str = Field(default="starttls", description="starttls, tls (implicit) or none.")
+    relay_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls (implicit) or none."
+    )
     relay_tls_verify: bool = True
     system_sender: str = Field(
         default="", description="From of notices Outpost sends itself; empty = postmaster@hostname."

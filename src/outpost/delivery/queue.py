@@ -83,16 +83,3 @@ def by_domain(recipients: Sequence[ClaimedRecipient]) -> dict[str, list[ClaimedR
     for recipient in recipients:
         groups[recipient.domain.lower()].append(recipient)
     return dict(groups)
-
-
-def release_claims(*, session: Session, worker_id: str, ids: Sequence[int]) -> None:
-    """Give back claims this worker will not work on (a clean shutdown): due right away."""
-    if not ids:
-        return
-    now = utcnow()
-    session.execute(
-        update(Recipient)
-        .where(Recipient.id.in_(ids), Recipient.locked_by == worker_id)
-        .values(next_attempt_at=now, locked_by=None, locked_until=None)
-        .execution_options(synchronize_session=False)
-    )
