@@ -72,6 +72,7 @@ class Postfix:
 
     def __init__(self, sink_port: int) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="outpost-bench-postfix-"))
+        self.root.chmod(0o755)  # the postfix user must reach its queue and data folders
         self.config = self.root / "etc"
         self.port = _free_port()
         self.config.mkdir()
@@ -102,6 +103,7 @@ class Postfix:
                     "biff = no",
                     "smtputf8_enable = no",
                     f"maillog_file = {self.root / 'maillog'}",
+                    f"maillog_file_prefixes = {self.root}",
                     "",
                 ]
             )
@@ -145,10 +147,11 @@ class Postfix:
         return sum(1 for p in hold.rglob("*") if p.is_file()) if hold.exists() else 0
 
     def release(self) -> None:
-        """Release every held message to the active queue."""
+        """Release every held message and have the queue manager deliver it now."""
         subprocess.run(
             ["postsuper", "-c", str(self.config), "-H", "ALL"], check=True, capture_output=True
         )
+        self.postfix("flush")
 
     def stop(self) -> None:
         """Stop the instance and remove its folders."""

@@ -197,14 +197,30 @@ class DkimSigner:
 
 def load_signer(domain: Domain, installation_secret: str) -> DkimSigner:
     """The signer for a domain's stored keys (PKCS#8 PEM encrypted with the secret)."""
-    keys = [_load_key(domain.dkim_selector, domain.dkim_private_key, installation_secret)]
-    if domain.dkim_ed25519_private_key and domain.dkim_ed25519_selector:
-        keys.append(
-            _load_key(
-                domain.dkim_ed25519_selector, domain.dkim_ed25519_private_key, installation_secret
-            )
-        )
-    return DkimSigner(domain=domain.name.lower(), keys=tuple(keys))
+    return signer_from_stored_keys(
+        name=domain.name,
+        selector=domain.dkim_selector,
+        private_key=domain.dkim_private_key,
+        ed25519_selector=domain.dkim_ed25519_selector,
+        ed25519_private_key=domain.dkim_ed25519_private_key,
+        installation_secret=installation_secret,
+    )
+
+
+def signer_from_stored_keys(
+    *,
+    name: str,
+    selector: str,
+    private_key: str,
+    ed25519_selector: str | None,
+    ed25519_private_key: str | None,
+    installation_secret: str,
+) -> DkimSigner:
+    """The signer for keys as ``Domain`` stores them (encrypted PKCS#8 PEM)."""
+    keys = [_load_key(selector, private_key, installation_secret)]
+    if ed25519_private_key and ed25519_selector:
+        keys.append(_load_key(ed25519_selector, ed25519_private_key, installation_secret))
+    return DkimSigner(domain=name.lower(), keys=tuple(keys))
 
 
 def _load_key(selector: str, encrypted_pem: str, installation_secret: str) -> DkimKey:

@@ -6,8 +6,7 @@ import threading
 
 from outpost.delivery.batch import DomainInfo, MessageInfo
 from outpost.delivery.compose import CompositionError, compose
-from outpost.delivery.dkim import DkimSigner, load_signer, to_crlf
-from outpost.domains.models import Domain
+from outpost.delivery.dkim import DkimSigner, signer_from_stored_keys, to_crlf
 from outpost.sending.models import BodyFormat
 
 
@@ -29,14 +28,14 @@ class SignerCache:
         with self._lock:
             signer = self._signers.get(key)
         if signer is None:
-            row = Domain(
+            signer = signer_from_stored_keys(
                 name=domain.name,
-                dkim_selector=domain.dkim_selector,
-                dkim_private_key=domain.dkim_private_key,
-                dkim_ed25519_selector=domain.dkim_ed25519_selector,
-                dkim_ed25519_private_key=domain.dkim_ed25519_private_key,
+                selector=domain.dkim_selector,
+                private_key=domain.dkim_private_key,
+                ed25519_selector=domain.dkim_ed25519_selector,
+                ed25519_private_key=domain.dkim_ed25519_private_key,
+                installation_secret=self.installation_secret,
             )
-            signer = load_signer(row, self.installation_secret)
             with self._lock:
                 for old in [k for k in self._signers if k[0] == domain.id]:
                     del self._signers[old]
