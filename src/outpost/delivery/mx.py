@@ -92,6 +92,7 @@ class MxResolver:
                 self._pending[domain] = pending
                 try:
                     cached = await self._lookup(domain)
+                    self._cache[domain] = cached
                     pending.set_result(cached)
                 except BaseException as exc:
                     pending.set_exception(exc)

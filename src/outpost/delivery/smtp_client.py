@@ -26,6 +26,8 @@ from outpost.delivery.outcome import (
 
 log = logging.getLogger(__name__)
 
+REPLY_NEEDS_SMTPUTF8 = "5.6.7 Non-ASCII address, and SMTPUTF8 is not supported"
+
 # How many times one batch may reconnect after a server drops it before deferring the rest.
 MAX_RECONNECTS = 3
 
@@ -77,6 +79,10 @@ class SmtpConnection:
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             return from_reply(exc.code, exc.message, remote_host=self.host.name)
+        except UnicodeEncodeError:
+            # An address that needs SMTPUTF8, which Outpost does not speak yet.
+            await self._reset()
+            return from_reply(553, REPLY_NEEDS_SMTPUTF8, remote_host=self.host.name)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.client.close()
             return temporary(
