@@ -154,3 +154,30 @@ def test_long_headers_are_folded_and_read_back_whole() -> None:
     assert len(msg["To"].addresses) == 30
     assert msg["Subject"] == subject.strip()
     assert msg["X-Long"] == ("word " * 40).strip()
+
+
+def test_the_send_paths_stored_document() -> None:
+    """The exact shape ``sending.api_messages`` stores: every key, pairs, RFC 5322 date."""
+    document = {
+        "message_id": "6d1f@sender.test",
+        "date": "Mon, 23 Nov 2026 10:00:00 +0000",
+        "from": {"address": "shop@sender.test", "name": "Shop"},
+        "to": [{"address": "a@dest.test", "name": None}, {"address": "b@dest.test", "name": "B"}],
+        "cc": [],
+        "bcc": [{"address": "secret@dest.test", "name": None}],
+        "reply_to": [],
+        "subject": "Order",
+        "text_body": "Thanks.",
+        "html_body": None,
+        "headers": [["X-Order", "42"], ["Reply-To", "help@sender.test"], ["X-Order", "43"]],
+        "attachments": [],
+    }
+    raw = compose(json.dumps(document).encode())
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["From"] == "Shop <shop@sender.test>"
+    assert msg["To"] == "a@dest.test, B <b@dest.test>"
+    assert msg["Cc"] is None and msg["Bcc"] is None and b"secret" not in raw
+    assert msg["Reply-To"] == "help@sender.test"  # from headers, since reply_to is empty
+    assert msg.get_all("X-Order") == ["42", "43"]
+    assert msg["Date"] == "Mon, 23 Nov 2026 10:00:00 +0000"
+    assert _shape(msg) == "text/plain"  # type: ignore[arg-type]

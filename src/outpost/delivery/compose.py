@@ -12,7 +12,8 @@ of one Send API message (Qboxmail §1.2-1.4) plus two fields set at acceptance::
       "subject":  "text",
       "text_body": "text",                # at least one of text_body / html_body
       "html_body": "<p>html</p>",
-      "headers": {"X-Name": "v" | 1 | true | ["a", "b"]},  # optional; arrays joined by ", "
+      "headers": {"X-Name": "v" | 1 | true | ["a", "b"]}  # optional; arrays joined by ", "
+               | [["X-Name", "v"], ...],              # or name/value pairs (the send path's form)
       "attachments": [                    # optional
         {"filename": "a.pdf", "content_type": "application/pdf",
          "content": "<base64>",
@@ -20,8 +21,10 @@ of one Send API message (Qboxmail §1.2-1.4) plus two fields set at acceptance::
          "content_id": "logo@example"}             # referenced from HTML as cid:logo@example
       ],
       "message_id": "uuid@example.com",   # Message-ID value, angle brackets optional
-      "date": "2026-04-16T08:41:13.225Z"  # ISO 8601 with a zone (or an RFC 5322 date)
+      "date": "2026-04-16T08:41:13.225Z"  # ISO 8601 with a zone, or an RFC 5322 date
     }
+
+Address lists may be empty and bodies null (``sending.api_messages`` writes every key).
 
 AddressList is one mailbox string, a comma-separated string of mailboxes, one
 ``{"address", "name"}`` object, or an array mixing strings and objects. Other fields
@@ -109,7 +112,7 @@ def message_headers(data: dict[str, Any]) -> list[tuple[str, str]]:
     headers.append(("Subject", _clean(str(data.get("subject") or ""))))
     headers.append(("Date", _date_header(data.get("date"))))
     headers.append(("Message-ID", _message_id_header(data.get("message_id"))))
-    headers += _custom_headers(data.get("headers"), skip_reply_to="reply_to" in data)
+    headers += _custom_headers(data.get("headers"), skip_reply_to=bool(data.get("reply_to")))
     return headers
 
 
@@ -213,10 +216,16 @@ def _header_value(value: Any) -> str:
 
 
 def _custom_headers(headers: Any, *, skip_reply_to: bool) -> list[tuple[str, str]]:
-    if not isinstance(headers, dict):
+    if isinstance(headers, dict):
+        pairs = list(headers.items())
+    elif isinstance(headers, list):
+        if not all(isinstance(p, list | tuple) and len(p) == 2 for p in headers):
+            raise CompositionError("headers must be an object or [name, value] pairs")
+        pairs = [(p[0], p[1]) for p in headers]
+    else:
         return []
     out = []
-    for name, value in headers.items():
+    for name, value in pairs:
         name = str(name).strip()
         lowered = name.lower()
         if not name or lowered in _RESERVED_HEADERS or (skip_reply_to and lowered == "reply-to"):
