@@ -95,6 +95,8 @@ def load_batch(*, session: Session, batch: Batch) -> None:
         .where(Message.id.in_(message_ids))
     ).all()
     batch.messages = {row[0]: MessageInfo(*row) for row in rows}
+    # A message deleted since the claim took its recipients with it: nothing to do for them.
+    batch.recipients = [r for r in batch.recipients if r.message_id in batch.messages]
     account_ids = {r.account_id for r in batch.recipients}
     batch.accounts = {
         row[0]: AccountInfo(*row)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from outpost.config import Settings
 from outpost.db import Database, utcnow
-from outpost.delivery.batch import Batch, MessageInfo, load_batch
+from outpost.delivery.batch import Batch, MessageInfo
 from outpost.delivery.mx import MxResolver, Route, RouteFailure
 from outpost.delivery.outcome import (
     REPLY_NO_CONTENT,
@@ -87,8 +87,9 @@ class Pipeline:
         self.smtp = smtp
         self.limits = limits
         self.signers = SignerCache(self.secret)
+        # The batch arrives claimed with its context loaded (messages, bodies, accounts,
+        # sending domains, suppressions: see DeliveryWorker.claim).
         self.steps: list[Step] = [
-            self.load_context,
             self.skip_suppressed,
             self.prepare_messages,
             self.deliver,
@@ -104,16 +105,6 @@ class Pipeline:
                 batch.decide(batch.pending(), parked(f"{step.__name__}: {type(exc).__name__}"))
                 break
         await asyncio.to_thread(self.record, batch)
-
-    async def load_context(self, batch: Batch) -> None:
-        """Messages, bodies, accounts, sending domains and suppressions, in a few queries."""
-        await asyncio.to_thread(self._load, batch)
-
-    def _load(self, batch: Batch) -> None:
-        with self.database.session() as session:
-            load_batch(session=session, batch=batch)
-        # A message deleted since the claim took its recipients with it: nothing to do.
-        batch.recipients = [r for r in batch.recipients if r.message_id in batch.messages]
 
     async def skip_suppressed(self, batch: Batch) -> None:
         """Recipients whose address was suppressed after acceptance are not attempted."""

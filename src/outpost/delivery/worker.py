@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from outpost.config import Settings
 from outpost.db import Database
-from outpost.delivery.batch import Batch
+from outpost.delivery.batch import Batch, load_batch
 from outpost.delivery.mx import MxResolver
 from outpost.delivery.pipeline import ConnectionLimits, Pipeline
 from outpost.delivery.queue import claim_due_recipients
@@ -53,7 +53,7 @@ class DeliveryWorker:
         )
 
     def claim(self) -> Batch | None:
-        """Claim the next batch, or None when nothing is due."""
+        """Claim the next batch and load its context in one transaction; None when idle."""
         with self.database.session() as session:
             recipients = claim_due_recipients(
                 session=session,
@@ -61,7 +61,13 @@ class DeliveryWorker:
                 limit=self.settings.delivery_batch_size,
                 lease=timedelta(seconds=self.settings.delivery_lease_seconds),
             )
-        return Batch(self.worker_id, recipients) if recipients else None
+            if not recipients:
+                return None
+            batch = Batch(self.worker_id, recipients)
+            # In the claim's transaction: on SQLite every transaction takes the write lock,
+            # so one fewer per batch matters when several workers share the file.
+            load_batch(session=session, batch=batch)
+        return batch
 
     async def drain(self) -> int:
         """Deliver until nothing is due; returns how many recipients were processed."""
