@@ -15,13 +15,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from outpost.domains.keys import load_private_key
 from outpost.domains.models import Domain
-from outpost.security import decrypt_secret
 
 # Always in h=, present or not: signing an absent field stops anyone adding it later.
 ALWAYS_SIGNED = (
@@ -224,8 +224,6 @@ def signer_from_stored_keys(
 
 
 def _load_key(selector: str, encrypted_pem: str, installation_secret: str) -> DkimKey:
-    pem = decrypt_secret(installation_secret, encrypted_pem).encode()
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, RSAPrivateKey | Ed25519PrivateKey):
-        raise ValueError(f"unsupported DKIM key type for selector {selector}")
-    return DkimKey(selector=selector, private_key=key)
+    return DkimKey(
+        selector=selector, private_key=load_private_key(encrypted_pem, installation_secret)
+    )

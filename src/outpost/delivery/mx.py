@@ -22,7 +22,7 @@ from outpost.delivery.outcome import (
     DeliveryOutcome,
     from_fixed_reply,
 )
-from outpost.delivery.resolver import make_async_resolver, split_host_port
+from outpost.dns import make_async_resolver, split_host_port
 
 # How long a permanent answer (no such domain, null MX) is believed; temporary failures
 # are not cached, so the next batch asks again.

@@ -13,8 +13,8 @@ from outpost.accounts.service import get_account
 from outpost.db import utcnow
 from outpost.errors import NotFound, ValidationFailed
 from outpost.events.models import DailyStats, Event, EventType, Webhook, WebhookDelivery
-from outpost.events.sql import STAT_FIELDS
 from outpost.events.schemas import DayStats, WebhookCreate, WebhookUpdate
+from outpost.events.sql import STAT_FIELDS
 from outpost.pagination import Page, PageParams, paginate
 from outpost.security import encrypt_secret
 from outpost.sending.models import Message
