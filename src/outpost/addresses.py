@@ -60,10 +60,18 @@ def has_line_break(value: str) -> bool:
     return "\r" in value or "\n" in value
 
 
+# "a@example.com" or "Plain Name <a@example.com>": nothing to unquote, one mailbox.
+_SIMPLE_MAILBOX = re.compile(r"^\s*(?:([^\"<>,();:@\\]*?)\s*<([^<>\s,]+)>|([^<>\s,\"]+))\s*$")
+
+
 def parse_mailboxes(value: str) -> list[Mailbox]:
     """Every mailbox of ``"Name <a@example.com>, b@example.com"``; ValueError on a bad one."""
     if has_line_break(value):
         raise ValueError("must not contain line breaks")
+    simple = _SIMPLE_MAILBOX.match(value)
+    if simple:
+        name, bracketed, bare = simple.groups()
+        return [make_mailbox(bracketed or bare, name)]
     pairs = getaddresses([value])
     mailboxes = []
     for name, address in pairs:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import Receive, Scope, Send
 
 from outpost import __version__
 from outpost.api.errors import install_error_handlers
@@ -15,6 +16,7 @@ from outpost.db import Database
 from outpost.domains.api import router as domains_router
 from outpost.events.api import router as events_router
 from outpost.plans.api import router as plans_router
+from outpost.sending import fastpath
 from outpost.sending.api import router as send_router
 from outpost.sending.service import Sending
 from outpost.tenancy.api import router as tenancy_router
@@ -32,6 +34,15 @@ def management_router() -> APIRouter:
     router.include_router(tokens_router)
     router.include_router(events_router)
     return router
+
+
+class OutpostApp(FastAPI):
+    """The app; the Send API's hot routes are answered before FastAPI's routing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if not await fastpath.answer(scope, receive, send):
+            await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -58,7 +69,7 @@ def create_app(
             if own_sending:
                 sending.stop()
 
-    app = FastAPI(
+    app = OutpostApp(
         title="Outpost",
         version=__version__,
         summary="Self-hosted, multi-tenant email delivery: Management API and Send API.",

@@ -7,7 +7,7 @@ from outpost.db import Database
 from outpost.errors import PayloadTooLarge, ValidationFailed
 from outpost.sending.responses import accepted_body
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer import AcceptanceWriter
+from outpost.sending.writer import make_writer
 
 
 class Sending:
@@ -20,8 +20,9 @@ class Sending:
     """
 
     def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
         self.settings = settings
-        self.writer = AcceptanceWriter(database, accepted_body)
+        self.writer = make_writer(database, accepted_body)
 
     def check_limits(self, request: AcceptRequest) -> None:
         """Refuse messages that are too big or have too many recipients."""

@@ -1,8 +1,17 @@
-"""Group commit: one thread writes many acceptances in one transaction and one commit.
+"""Group commit: many acceptances written in one transaction and one commit.
 
 Each caller still gets its answer only after the transaction that holds its message has
 committed. Per-message fsyncs would cap throughput near the disk's fsync rate
 (~1,000/s here); sharing one commit among every request that arrived meanwhile does not.
+
+Two writers run the same batch code (:func:`write_batch`):
+
+- on SQLite, :class:`LoopWriter` runs it on the event loop: statements are local and take
+  microseconds, and handing work to a thread would cost more in GIL switches than the
+  work itself (measured: about 100 µs of CPU per request more);
+- on PostgreSQL, :class:`ThreadWriter` runs it in one thread, so the event loop keeps
+  parsing requests while statements wait on the network (measured: ~50% more requests/s
+  than on the loop).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
@@ -23,20 +32,129 @@ from outpost.sending.submission import AcceptRequest, AcceptResult
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH_REQUESTS = 200
 MAX_BATCH_MESSAGES = 2000
 
 Render = Callable[[AcceptResult], dict[str, Any]]
-_Item = tuple[AcceptRequest, "concurrent.futures.Future[AcceptResult]"]
+Outcome = AcceptResult | OutpostError
+Item = tuple[AcceptRequest, Callable[[Outcome], None]]
 
 
-class AcceptanceWriter:
-    """The single writer thread of this process's acceptances."""
+class Writer(Protocol):
+    """What ``Sending`` needs from a writer."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    async def accept(self, request: AcceptRequest) -> AcceptResult: ...
+
+
+def make_writer(database: Database, render: Render) -> Writer:
+    """The writer that suits the database (see the module's docstring)."""
+    if database.dialect == "sqlite":
+        return LoopWriter(database, render)
+    return ThreadWriter(database, render)
+
+
+def write_batch(database: Database, render: Render, batch: list[Item]) -> list[Item]:
+    """Run the pipeline over ``batch`` in one transaction; returns the items to run again.
+
+    Every other item is answered, after the commit. If the shared transaction fails, each
+    request is retried alone, so one bad request cannot fail the others.
+    """
+    jobs = [pipeline.Job(request=request) for request, _ in batch]
+    try:
+        with database.engine.begin() as conn:
+            pipeline.run(Driver(conn), jobs, render)
+    except Exception as exc:
+        if len(batch) == 1:
+            log.exception("acceptance failed")
+            batch[0][1](_as_error(exc))
+            return []
+        return [item for one in batch for item in write_batch(database, render, [one])]
+    again = []
+    for job, item in zip(jobs, batch, strict=True):
+        if job.requeue:
+            again.append(item)
+        elif job.error is not None:
+            item[1](job.error)
+        elif job.result is not None:
+            item[1](job.result)
+    return again
+
+
+def _as_error(exc: BaseException) -> OutpostError:
+    if isinstance(exc, OutpostError):
+        return exc
+    return Unavailable("The message could not be stored; nothing was accepted. Try again.")
+
+
+def _stopped() -> Unavailable:
+    return Unavailable("The server is shutting down; nothing was accepted. Try again.")
+
+
+def _take(pending: list[Item]) -> tuple[list[Item], list[Item]]:
+    """The first items of ``pending`` up to the batch size, and the rest."""
+    count = 0
+    for index, (request, _) in enumerate(pending):
+        count += len(request.messages)
+        if count >= MAX_BATCH_MESSAGES:
+            return pending[: index + 1], pending[index + 1 :]
+    return pending, []
+
+
+class LoopWriter:
+    """Writes on the event loop: everything that arrived since the last batch, in one."""
 
     def __init__(self, database: Database, render: Render) -> None:
         self.database = database
         self.render = render
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._pending: list[Item] = []
+        self._scheduled = False
+        self._stopping = False
+
+    def start(self) -> None:
+        """Take requests."""
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Refuse new requests; queued ones are written by the batch already scheduled."""
+        self._stopping = True
+
+    async def accept(self, request: AcceptRequest) -> AcceptResult:
+        """Queue ``request`` and wait for its committed result."""
+        if self._stopping:
+            raise _stopped()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AcceptResult] = loop.create_future()
+
+        def complete(outcome: Outcome) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, OutpostError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self._pending.append((request, complete))
+        if not self._scheduled:
+            # Run after the callbacks already due: requests read in this round join in.
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        while self._pending:
+            batch, self._pending = _take(self._pending)
+            self._pending[:0] = write_batch(self.database, self.render, batch)
+
+
+class ThreadWriter:
+    """Writes in one thread; each batch takes every request waiting when it starts."""
+
+    def __init__(self, database: Database, render: Render) -> None:
+        self.database = database
+        self.render = render
+        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = False
@@ -44,8 +162,8 @@ class AcceptanceWriter:
     def start(self) -> None:
         """Start the writer thread (idempotent)."""
         with self._lock:
+            self._stopping = False
             if self._thread is None:
-                self._stopping = False
                 self._thread = threading.Thread(
                     target=self._run, name="outpost-acceptance-writer", daemon=True
                 )
@@ -60,71 +178,39 @@ class AcceptanceWriter:
             self._queue.put(None)
             thread.join()
 
-    def submit(self, request: AcceptRequest) -> concurrent.futures.Future[AcceptResult]:
-        """Queue ``request``; the future resolves after its transaction commits."""
-        future: concurrent.futures.Future[AcceptResult] = concurrent.futures.Future()
-        if self._stopping:
-            future.set_exception(
-                Unavailable("The server is shutting down; nothing was accepted. Try again.")
-            )
-            return future
-        self.start()
-        self._queue.put((request, future))
-        return future
-
     async def accept(self, request: AcceptRequest) -> AcceptResult:
         """Queue ``request`` and wait for its committed result."""
-        return await asyncio.wrap_future(self.submit(request))
+        if self._stopping:
+            raise _stopped()
+        self.start()
+        future: concurrent.futures.Future[AcceptResult] = concurrent.futures.Future()
 
-    def _next_batch(self, first: _Item) -> tuple[list[_Item], bool]:
-        batch, messages = [first], len(first[0].messages)
-        while len(batch) < MAX_BATCH_REQUESTS and messages < MAX_BATCH_MESSAGES:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                return batch, True
-            batch.append(item)
-            messages += len(item[0].messages)
-        return batch, False
+        def complete(outcome: Outcome) -> None:
+            if isinstance(outcome, OutpostError):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        self._queue.put((request, complete))
+        return await asyncio.wrap_future(future)
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
+        while True:
             first = self._queue.get()
             if first is None:
-                break
-            batch, stop = self._next_batch(first)
-            self._process(batch)
-
-    def _process(self, batch: list[_Item]) -> None:
-        jobs = [pipeline.Job(request=request) for request, _ in batch]
-        try:
-            with self.database.engine.begin() as conn:
-                pipeline.run(Driver(conn), jobs, self.render)
-        except Exception as exc:
-            if len(batch) > 1:
-                # One request broke the shared transaction: retry each on its own.
-                for item in batch:
-                    self._process([item])
                 return
-            log.exception("acceptance failed")
-            _fail(batch[0][1], exc)
-            return
-        for job, (request, future) in zip(jobs, batch, strict=True):
-            if job.requeue:
-                self._queue.put((request, future))
-            elif job.error is not None:
-                _fail(future, job.error)
-            elif job.result is not None:
-                future.set_result(job.result)
-
-
-def _fail(future: concurrent.futures.Future[AcceptResult], exc: BaseException) -> None:
-    if isinstance(exc, OutpostError):
-        future.set_exception(exc)
-    else:
-        future.set_exception(
-            Unavailable("The message could not be stored; nothing was accepted. Try again.")
-        )
+            batch, stop = [first], False
+            while not stop:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            while batch:
+                chunk, rest = _take(batch)
+                batch = write_batch(self.database, self.render, chunk) + rest
+            if stop:
+                return
