@@ -5,10 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from outpost import __version__
+from outpost.accounts.api import router as accounts_router
 from outpost.api.errors import install_error_handlers
+from outpost.billing.api import router as orders_router
 from outpost.config import Settings, get_settings
 from outpost.db import Database
 from outpost.plans.api import router as plans_router
+from outpost.suppression.api import router as suppressions_router
 from outpost.tenancy.api import router as tenancy_router
 
 API_PREFIX = "/api/v1"
@@ -19,6 +22,9 @@ def management_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(tenancy_router)
     router.include_router(plans_router)
+    router.include_router(accounts_router)
+    router.include_router(suppressions_router)
+    router.include_router(orders_router)
     return router
 
 
