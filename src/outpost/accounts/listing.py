@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
 from outpost.accounts.schemas import STATUS_ALIASES, TYPE_ALIASES, AccountFilters
@@ -17,7 +17,7 @@ from outpost.domains.models import AccountDomain
 from outpost.errors import ValidationFailed
 from outpost.pagination import Page, PageParams, paginate
 from outpost.plans.models import Plan
-from outpost.tenancy.models import Organization
+from outpost.tenancy.models import Organization, OrgKind
 from outpost.tenancy.scope import Caller, visible_orgs
 
 SORTABLE = {
@@ -94,15 +94,33 @@ def _status(value: str | None) -> AccountStatus | None:
         raise ValidationFailed.one("status", f"must be one of: {allowed}") from None
 
 
-def _like(text: str) -> str:
+def _contains(
+    session: Session, column: InstrumentedAttribute[str], text: str
+) -> ColumnElement[bool]:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    pattern = f"%{escaped}%"
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's LIKE already ignores ASCII case (and its lower() knows only ASCII), so
+        # this matches what ilike's lower(x) LIKE lower(y) would, several times faster.
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
+def _visible(caller: Caller) -> ColumnElement[bool]:
+    # visible_orgs() as one IN-subquery: the planners then walk the (org_id, …) index once
+    # instead of OR-ing two index scans before sorting.
+    if caller.org_kind is OrgKind.reseller:
+        subtree = select(Organization.id).where(
+            or_(Organization.id == caller.org_id, Organization.parent_id == caller.org_id)
+        )
+        return DeliveryAccount.org_id.in_(subtree)
+    return visible_orgs(caller, DeliveryAccount.org_id)
 
 
 def _conditions(
     session: Session, caller: Caller, filters: AccountFilters, query: str | None
 ) -> list[ColumnElement[bool]]:
-    conditions = [visible_orgs(caller, DeliveryAccount.org_id)]
+    conditions = [_visible(caller)]
     if filters.type is not None:
         conditions.append(
             DeliveryAccount.type == AccountType(TYPE_ALIASES.get(filters.type, filters.type))
@@ -119,11 +137,10 @@ def _conditions(
     if filters.org_id is not None:
         conditions.append(DeliveryAccount.org_id == filters.org_id)
     if query:
-        pattern = _like(query)
         conditions.append(
             or_(
-                DeliveryAccount.description.ilike(pattern, escape="\\"),
-                DeliveryAccount.username.ilike(pattern, escape="\\"),
+                _contains(session, DeliveryAccount.description, query),
+                _contains(session, DeliveryAccount.username, query),
             )
         )
     return conditions
@@ -137,16 +154,21 @@ def list_accounts(
     status = _status(params.status)
     if status is not None:
         conditions.append(DeliveryAccount.status == status)
+    # Page over ids first (often straight from an index), then load just those rows.
     page = paginate(
         session,
-        select(DeliveryAccount).where(*conditions),
+        select(DeliveryAccount.id).where(*conditions),
         params,
         sortable=SORTABLE,
         default_sort=[DeliveryAccount.id.desc()],
         tiebreak=DeliveryAccount.id,
         filters=filters.echo(),
     )
-    return Page(items=views_of(session, page.items), pagination=page.pagination)
+    ids = list(page.items)
+    rows = session.scalars(select(DeliveryAccount).where(DeliveryAccount.id.in_(ids)))
+    by_id = {account.id: account for account in rows}
+    accounts = [by_id[i] for i in ids if i in by_id]
+    return Page(items=views_of(session, accounts), pagination=page.pagination)
 
 
 def status_counts(
