@@ -84,9 +84,8 @@ def views_of(session: Session, accounts: Sequence[DeliveryAccount]) -> list[Acco
 
 
 def _status(value: str | None) -> AccountStatus | None:
-    if value in (None, "", "all"):
+    if not value or value == "all":
         return None
-    assert value is not None  # noqa: S101 - narrowed above
     try:
         return AccountStatus(STATUS_ALIASES.get(value, value))
     except ValueError:
