@@ -1,4 +1,4 @@
-"""accounts list search index
+"""accounts list indexes: filter counts, text search
 
 Revision ID: 0002_accounts
 Revises: 0001
@@ -21,6 +21,12 @@ def upgrade() -> None:
         # pg_trgm is a trusted extension (PostgreSQL 13+): a database owner may create it.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_index(
+        "ix_delivery_accounts_plan_type",
+        "delivery_accounts",
+        ["plan_id", "type", "status"],
+        unique=False,
+    )
+    op.create_index(
         "ix_delivery_accounts_search",
         "delivery_accounts",
         ["description", "username"],
@@ -36,3 +42,4 @@ def downgrade() -> None:
         table_name="delivery_accounts",
         postgresql_using="gin",
     )
+    op.drop_index("ix_delivery_accounts_plan_type", table_name="delivery_accounts")
