@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from outpost import __version__
 from outpost.accounts.api import router as accounts_router
 from outpost.api.errors import install_error_handlers
+from outpost.api.openapi import install_openapi
 from outpost.billing.api import router as orders_router
 from outpost.config import Settings, get_settings
 from outpost.db import Database
+from outpost.domains.api import router as domains_router
+from outpost.events.api import router as events_router
 from outpost.plans.api import router as plans_router
+from outpost.sending.api import router as send_router
+from outpost.sending.service import Sending
 from outpost.suppression.api import router as suppressions_router
 from outpost.tenancy.api import router as tenancy_router
+from outpost.tokens.api import router as tokens_router
 
 API_PREFIX = "/api/v1"
 
@@ -25,12 +34,36 @@ def management_router() -> APIRouter:
     router.include_router(accounts_router)
     router.include_router(suppressions_router)
     router.include_router(orders_router)
+    router.include_router(domains_router)
+    router.include_router(tokens_router)
+    router.include_router(events_router)
     return router
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    sending: Sending | None = None,
+) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment).
+
+    ``sending`` is the process's acceptance service when other services (SMTP) share it;
+    otherwise the app makes its own and runs it for its lifetime.
+    """
     settings = settings or get_settings()
+    database = database or Database(settings.resolved_database_url())
+    own_sending = sending is None
+    sending = sending or Sending(database, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sending.start()
+        try:
+            yield
+        finally:
+            if own_sending:
+                sending.stop()
+
     app = FastAPI(
         title="Outpost",
         version=__version__,
@@ -38,9 +71,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.db = database or Database(settings.resolved_database_url())
+    app.state.db = database
+    app.state.sending = sending
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(management_router())
+    app.include_router(send_router)
     return app

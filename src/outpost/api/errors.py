@@ -21,6 +21,7 @@ from outpost.errors import (
     QuotaExceeded,
     RateLimited,
     Unauthorized,
+    Unavailable,
     Unprocessable,
     ValidationFailed,
 )
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[OutpostError], int, str]] = [
     (ValidationFailed, 422, "Validation failed"),
     (QuotaExceeded, 429, "Too many requests"),
     (RateLimited, 429, "Too many requests"),
+    (Unavailable, 503, "Service unavailable"),
 ]
 
 

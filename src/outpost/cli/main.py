@@ -1,9 +1,8 @@
-"""``outpost serve|web|db|admin``: run, migrate and administer an installation."""
+"""The ``outpost`` commands: run, migrate and administer an installation."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from typing import Annotated
 
 import typer
 
@@ -11,7 +10,16 @@ from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run_services, scheduler_service, web_service
+from outpost.runtime import (
+    bounce_server_service,
+    configure_logging,
+    run,
+    scheduler_service,
+    web_service,
+    worker_services,
+)
+from outpost.sending.service import Sending
+from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
 
 app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
@@ -22,13 +30,15 @@ app.add_typer(admin.app, name="admin")
 
 @app.command()
 def serve(
-    admin_email: str = typer.Option(None, help="E-mail of the first admin (first start only)."),
-    admin_password: str = typer.Option(
-        None, help="Password of the first admin (first start only)."
-    ),
+    admin_email: Annotated[
+        str | None, typer.Option(help="First admin's e-mail (first start).")
+    ] = None,
+    admin_password: Annotated[
+        str | None, typer.Option(help="First admin's password (first start).")
+    ] = None,
 ) -> None:
     """Run everything in one process on the embedded default (SQLite in the data folder)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     db = database()
     created = prepare(config, db, admin_email=admin_email, admin_password=admin_password)
@@ -40,25 +50,70 @@ def serve(
         console.print(f"  Admin:         {created.admin.email}")
         if created.generated_password:
             console.print(f"  Password:      {created.generated_password}  (shown once)")
-    asyncio.run(
-        run_services([web_service(create_app(config, db), config), scheduler_service(db, config)])
+    sending = Sending(db, config)
+    services = [
+        web_service(create_app(config, db, sending), config),
+        smtp_service(config, db, sending),
+        scheduler_service(db, config),
+        *worker_services(db, config),
+        bounce_server_service(db, config),
+    ]
+    console.print(
+        f"  SMTP:          {config.smtp_host}:{config.smtp_submission_port} (STARTTLS), "
+        f":{config.smtp_tls_port} (TLS)"
     )
+    console.print(
+        f"  Bounces:       SMTP on {config.bounce_host or config.smtp_host}:{config.bounce_port}"
+    )
+    try:
+        run(services)
+    finally:
+        sending.stop()
 
 
 @app.command()
 def web() -> None:
     """Run only the web server (panel, Management API, Send API) for a scaled-out installation."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
-    asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+    run([web_service(create_app(config, database()), config)])
+
+
+@app.command()
+def smtp() -> None:
+    """Run only SMTP submission, for a scaled-out installation."""
+    configure_logging()
+    config = settings()
+    db = database()
+    sending = Sending(db, config)
+    try:
+        run([smtp_service(config, db, sending)])
+    finally:
+        sending.stop()
 
 
 @app.command()
 def scheduler() -> None:
     """Run the periodic jobs; start it on several hosts and one of them works at a time."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
-    asyncio.run(run_services([scheduler_service(database(), config)]))
+    run([scheduler_service(database(), config)])
+
+
+@app.command()
+def worker() -> None:
+    """Run a delivery worker (and webhook sender); start as many as needed, on any host."""
+    configure_logging()
+    config = settings()
+    run(worker_services(database(), config))
+
+
+@app.command()
+def bounces() -> None:
+    """Run the inbound bounce server (the MX of the return-path hosts) on ``bounce_port``."""
+    configure_logging()
+    config = settings()
+    run([bounce_server_service(database(), config)])
 
 
 @db_app.command("upgrade")
