@@ -50,8 +50,8 @@ def _purge_events(session: Session, settings: Settings) -> None:
 ALL_JOBS: list[Job] = [
     Job("purge-expired-sessions", timedelta(hours=1), _purge_sessions),
     Job("reset-monthly-quotas", timedelta(minutes=5), _reset_monthly_quotas),
-    Job("expire-prepaid-packages", timedelta(minutes=15), _expire_prepaid_packages),
-    Job("expire-extra-messages", timedelta(minutes=15), _expire_extra_messages),
+    Job("expire-prepaid-packages", timedelta(minutes=5), _expire_prepaid_packages),
+    Job("expire-extra-messages", timedelta(minutes=5), _expire_extra_messages),
     # Each domain has its own pace (see domains/checks.py); this only looks for due ones.
     Job("recheck-domains", timedelta(minutes=1), _recheck_domains),
     Job("purge-message-bodies", timedelta(minutes=1), _purge_message_bodies),
