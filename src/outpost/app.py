@@ -9,8 +9,10 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from outpost import __version__
+from outpost.accounts.api import router as accounts_router
 from outpost.api.errors import install_error_handlers
 from outpost.api.openapi import install_openapi
+from outpost.billing.api import router as orders_router
 from outpost.config import Settings, get_settings
 from outpost.db import Database
 from outpost.domains.api import router as domains_router
@@ -19,6 +21,7 @@ from outpost.plans.api import router as plans_router
 from outpost.sending import fastpath
 from outpost.sending.api import router as send_router
 from outpost.sending.service import Sending
+from outpost.suppression.api import router as suppressions_router
 from outpost.tenancy.api import router as tenancy_router
 from outpost.tokens.api import router as tokens_router
 
@@ -30,6 +33,9 @@ def management_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(tenancy_router)
     router.include_router(plans_router)
+    router.include_router(accounts_router)
+    router.include_router(suppressions_router)
+    router.include_router(orders_router)
     router.include_router(domains_router)
     router.include_router(tokens_router)
     router.include_router(events_router)

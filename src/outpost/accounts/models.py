@@ -47,6 +47,17 @@ class DeliveryAccount(Base):
     __table_args__ = (
         Index("ix_delivery_accounts_org_status", "org_id", "status", "id"),
         Index("ix_delivery_accounts_status_remaining", "status", "remaining"),
+        # Counts of the accounts list filtered by plan and type (and status) without rows.
+        Index("ix_delivery_accounts_plan_type", "plan_id", "type", "status"),
+        # Text search of the accounts list: trigrams on PostgreSQL (ILIKE '%…%'); on SQLite a
+        # narrow covering index that LIKE '%…%' scans instead of the whole table.
+        Index(
+            "ix_delivery_accounts_search",
+            "description",
+            "username",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops", "username": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

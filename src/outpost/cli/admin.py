@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from outpost.cli import accounts, orders, suppressions
 from outpost.cli.common import operator_session, print_table
 from outpost.money import format_amount
 from outpost.pagination import PageParams
@@ -21,6 +22,9 @@ orgs_app = typer.Typer(help="Resellers and customers.", no_args_is_help=True)
 plans_app = typer.Typer(help="The plan catalog.", no_args_is_help=True)
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(plans_app, name="plans")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(orders.app, name="orders")
+app.add_typer(suppressions.app, name="suppressions")
 
 
 @orgs_app.command("list")
