@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx2 as httpx
 import orjson
@@ -434,3 +434,22 @@ def test_openapi_documents_the_send_bodies(http: httpx.Client) -> None:
     body = schema["paths"]["/v1/send"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/SendRequest"}
     assert "SendMessage" in schema["components"]["schemas"]
+
+
+def test_expired_messages_cannot_be_used_before_the_expiry_job_runs(
+    http: httpx.Client, sender: Sender, db: Database, session: Session
+) -> None:
+    with db.session() as s:
+        account = s.get_one(DeliveryAccount, sender.account_id)
+        account.plan_messages, account.used = 100, 0
+        account.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        account.extra_messages, account.extra_used = 1, 0
+        account.remaining = 101
+    two = {"messages": [simple(to="a@dest.test, b@dest.test")]}
+    body = _error(http.post("/v1/send", headers=sender.headers, json=two), 429, "over_quota")
+    assert "has 1" in str(body["message"])
+    one = {"messages": [simple(to="a@dest.test")]}
+    assert http.post("/v1/send", headers=sender.headers, json=one).status_code == 202
+    session.expire_all()
+    account = session.get_one(DeliveryAccount, sender.account_id)
+    assert (account.used, account.extra_used) == (0, 1)

@@ -46,7 +46,6 @@ class DeliveryAccount(Base):
     __tablename__ = "delivery_accounts"
     __table_args__ = (
         Index("ix_delivery_accounts_org_status", "org_id", "status", "id"),
-        Index("ix_delivery_accounts_status_remaining", "status", "remaining"),
         # Counts of the accounts list filtered by plan and type (and status) without rows.
         Index("ix_delivery_accounts_plan_type", "plan_id", "type", "status"),
         # Text search of the accounts list: trigrams on PostgreSQL (ILIKE '%…%'); on SQLite a

@@ -301,7 +301,9 @@ def reserve_quota(driver: Driver, jobs: list[Job], now: datetime) -> None:
 
 
 def _refuse_reservation(driver: Driver, job: Job, needed: int) -> None:
-    [(status, remaining)] = driver.execute(sql.ACCOUNT_STATE, {"account_id": job.account_id})
+    [(status, remaining)] = driver.execute(
+        sql.ACCOUNT_STATE, {"account_id": job.account_id, "now": driver.time(utcnow())}
+    )
     if status != AccountStatus.enabled.value:
         code, message = _STATUS_REFUSALS[AccountStatus(status)]
         job.refuse(Forbidden(message, code=code))

@@ -62,9 +62,13 @@ SUPPRESSED = statement(
     addresses="address",
 )
 
+# Messages still usable now: a prepaid package or extra messages past their expiry count
+# for nothing even before the expiry job has written that down.
+_PLAN_LEFT = "CASE WHEN expires_at <= :now THEN 0 ELSE plan_messages - used END"
+_EXTRA_LEFT = "CASE WHEN extra_expires_at <= :now THEN 0 ELSE extra_messages - extra_used END"
 _FROM_PLAN = (
-    "CASE WHEN plan_messages - used >= :needed THEN :needed "
-    "WHEN plan_messages - used > 0 THEN plan_messages - used ELSE 0 END"
+    f"CASE WHEN {_PLAN_LEFT} >= :needed THEN :needed "
+    f"WHEN {_PLAN_LEFT} > 0 THEN {_PLAN_LEFT} ELSE 0 END"
 )
 
 # Plan messages first, then extra; only if the account is enabled and has enough left.
@@ -75,11 +79,14 @@ RESERVE = Statement(
         extra_used = extra_used + :needed - {_FROM_PLAN},
         remaining = remaining - :needed,
         updated_at = :now
-    WHERE id = :account_id AND status = 'enabled' AND remaining >= :needed
+    WHERE id = :account_id AND status = 'enabled'
+      AND {_PLAN_LEFT} + {_EXTRA_LEFT} >= :needed
     """
 )
 
-ACCOUNT_STATE = Statement("SELECT status, remaining FROM delivery_accounts WHERE id = :account_id")
+ACCOUNT_STATE = Statement(
+    f"SELECT status, {_PLAN_LEFT} + {_EXTRA_LEFT} FROM delivery_accounts WHERE id = :account_id"
+)
 
 # Message ids are taken before inserting, so related rows need no RETURNING round trip.
 # On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so MAX(id) is ours.
