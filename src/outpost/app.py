@@ -10,6 +10,8 @@ from outpost.config import Settings, get_settings
 from outpost.db import Database
 from outpost.plans.api import router as plans_router
 from outpost.tenancy.api import router as tenancy_router
+from outpost.web import install_panel
+from outpost.web.errors import error_page
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url())
-    install_error_handlers(app)
+    install_error_handlers(app, html_page=error_page)
     app.include_router(management_router())
+    install_panel(app)
     return app
