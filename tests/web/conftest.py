@@ -17,10 +17,19 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
+from outpost.db import Database
 from outpost.setup import DEFAULT_ADMIN_EMAIL
 from outpost.tenancy.models import Role
+from outpost.tenancy.service import get_operator
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import Factory, Tenant
 
@@ -93,9 +102,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1360, "height": 900}
-    )
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     context.set_default_timeout(10_000)
     yield context
     context.close()
@@ -116,6 +123,19 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/(\?.*)?$"))
+
+
+def sidebar(page: Page, label: str) -> Locator:
+    """A link of the sidebar's main navigation."""
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=label, exact=True)
+
+
+def facts(section: Locator) -> dict[str, str]:
+    """The term → value pairs of the definition lists in ``section``."""
+    pairs = section.locator("dl > div").evaluate_all(
+        "divs => divs.map(d => [d.querySelector('dt').innerText, d.querySelector('dd').innerText])"
+    )
+    return {term.strip(): value.strip() for term, value in pairs}
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -143,8 +163,11 @@ class Person:
 
 
 @pytest.fixture
-def operator_admin(factory: Factory) -> Person:
-    return Person(factory.operator(), DEFAULT_ADMIN_EMAIL, ADMIN_PASSWORD)
+def operator_admin(db: Database) -> Person:
+    """The installation's first admin (operator owner); no API key made for it."""
+    with db.session() as session:
+        op = get_operator(session=session)
+    return Person(Tenant(op.id, op.kind, op.name, {}), DEFAULT_ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture

@@ -61,6 +61,16 @@ def _number(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def _field_label(name: str) -> str:
+    """A form field's name as people read it: ``billing.email_address`` → ``Email address``."""
+    parts = name.split(".")
+    if parts[0] == "tiers" and len(parts) == 3 and parts[1].isdigit():
+        return f"Tier {int(parts[1]) + 1}: {parts[2]}"
+    if len(parts) > 1 and parts[-2] == "max_accounts_per_plan":
+        return f"Max accounts on plan {parts[-1]}"
+    return parts[-1].replace("_", " ").capitalize()
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -73,6 +83,7 @@ def _environment() -> Environment:
     env.filters["datetime"] = _datetime
     env.filters["date"] = _date
     env.filters["number"] = _number
+    env.filters["field_label"] = _field_label
     return env
 
 
