@@ -124,9 +124,4 @@
     var input = copy.querySelector("input");
     if (input) input.focus();
   });
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.querySelector("[data-autofocus]");
-    if (summary) summary.focus();
-  });
 })();
