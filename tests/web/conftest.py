@@ -141,6 +141,7 @@ def facts(section: Locator) -> dict[str, str]:
 def screenshot(page: Page, name: str) -> None:
     """Keep a picture of the page for people to look at (test-artifacts/, not committed)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("Promise.all(document.getAnimations().map(a => a.finished))")
     # A window as tall as the page, so fixed and sticky parts sit where a person sees them.
     viewport = page.viewport_size or {"width": 1360, "height": 900}
     height = int(page.evaluate("document.documentElement.scrollHeight"))

@@ -14,9 +14,7 @@ from tests.web.conftest import Person, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_operator_screens(
-    page: Page, factory: Factory, operator_admin: Person, person: Callable[..., Person]
-) -> None:
+def test_operator_screens(page: Page, factory: Factory, operator_admin: Person) -> None:
     reseller = factory.reseller("Acme Hosting")
     factory.customer(reseller, "Hotel Bella Vista")
     factory.customer(None, "Direct Customer Ltd")
@@ -42,3 +40,23 @@ def test_operator_screens(
     ]:
         page.goto(path)
         screenshot(page, name)
+
+
+def test_reseller_and_customer_screens(
+    page: Page, factory: Factory, person: Callable[..., Person]
+) -> None:
+    reseller = factory.reseller("Acme Hosting")
+    for name in ("Hotel Bella Vista", "Pizzeria Da Mario", "Studio Legale Rossi"):
+        factory.customer(reseller, name)
+    person(reseller, "boss@acme.example").log_in(page)
+    screenshot(page, "home-reseller")
+    page.goto("/organizations")
+    screenshot(page, "customers-reseller")
+    page.get_by_role("button", name="Log out").click()
+
+    customer = factory.customer(reseller, "Trattoria Verde")
+    person(customer, "owner@verde.example", Role.admin).log_in(page)
+    expect(page.get_by_role("navigation", name="Main")).not_to_contain_text("Customers")
+    screenshot(page, "home-customer")
+    page.goto("/organization")
+    screenshot(page, "company-profile-customer")

@@ -6,10 +6,12 @@ from fastapi import APIRouter
 
 from outpost.web.views import api_keys, auth, home, organizations, plans, profile, users
 
+AREAS = (auth, home, api_keys, organizations, users, plans, profile)
+
 
 def panel_router() -> APIRouter:
     """Every panel page under one router, kept out of the API's OpenAPI schema."""
     router = APIRouter(include_in_schema=False)
-    for area in (auth, home, api_keys, organizations, users, plans, profile):
+    for area in AREAS:
         router.include_router(area.router)
     return router
