@@ -109,11 +109,24 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
+def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
     # An alert() would mean a script injected into a page ran.
     page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
-    return page
+    # Script errors and Content-Security-Policy violations show up as console errors;
+    # failed loads of the pages themselves (a 404 a test asks for) are expected.
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert errors == [], errors
 
 
 def log_in(page: Page, email: str, password: str) -> None:

@@ -68,6 +68,8 @@ def log_in(
         return _login_page(
             request, next_url=next_url, email=email, error=exc.message, status_code=401
         )
+    if previous := request.cookies.get(SESSION_COOKIE):
+        end_web_session(session=session, token=previous)
     token, _web_session = start_web_session(session=session, user=user)
     response = redirect(request, next_url)
     set_session_cookie(request, response, token)
