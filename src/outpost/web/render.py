@@ -114,6 +114,7 @@ def render(
         "public_url": request.app.state.settings.resolved_public_url(),
         "errors": {},
         "values": {},
+        "field_labels": {},
         **(context or {}),
     }
     response = templates.TemplateResponse(

@@ -64,6 +64,12 @@ def _form_context(
         "packages": SERVICE_PACKAGES,
         "customer_types": CUSTOMER_TYPES,
         "billing_fields": BILLING_FIELDS,
+        "field_labels": {
+            "name": f"{KIND_LABELS[kind]} name",
+            "owner_email": "Owner's e-mail",
+            "owner_password": "Owner's password",
+            **{f"billing.{name}": label for name, label, _ in BILLING_FIELDS},
+        },
     }
 
 
