@@ -24,8 +24,9 @@ from outpost.db import Database
 from outpost.migrate import upgrade
 from outpost.models import Base
 from outpost.plans.service import seed_default_plans
+from outpost.security import hash_password
 from outpost.setup import DEFAULT_ADMIN_EMAIL
-from outpost.tenancy.auth import bootstrap
+from outpost.tenancy.models import Organization, OrgKind, Role, User
 from tests.factories import Factory
 
 PG_ADMIN_URL = os.environ.get("OUTPOST_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -78,29 +79,43 @@ def settings(data_dir: Path, database: Database) -> Settings:
         database_url=database.url,
         secret_key="test-secret-key-not-for-production",
         hostname="outpost.test",
+        # Tests never ask real DNS: nothing answers here; tests needing DNS point the
+        # resolver at tests/support/dns_server.py.
+        dns_resolver="127.0.0.1:9",
+        dns_timeout=1.0,
     )
 
 
 def _wipe(database: Database) -> None:
+    # DELETE is much faster than TRUNCATE on the few rows a test leaves behind.
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as conn:
-        if database.dialect == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+@pytest.fixture(scope="session")
+def admin_password_hash() -> str:
+    return hash_password(ADMIN_PASSWORD)
 
 
 @pytest.fixture
-def db(database: Database) -> Iterator[Database]:
+def db(database: Database, admin_password_hash: str) -> Iterator[Database]:
     """A database holding only what a fresh installation has: operator, admin, plans."""
     _wipe(database)
     with database.session() as session:
-        bootstrap(
-            session=session,
-            operator_name="Outpost Test",
-            admin_email=DEFAULT_ADMIN_EMAIL,
-            admin_password=ADMIN_PASSWORD,
+        # What setup.prepare creates, without hashing the admin password for every test.
+        operator = Organization(kind=OrgKind.operator, name="Outpost Test")
+        session.add(operator)
+        session.flush()
+        session.add(
+            User(
+                org_id=operator.id,
+                email=DEFAULT_ADMIN_EMAIL,
+                name="Administrator",
+                role=Role.owner,
+                password_hash=admin_password_hash,
+            )
         )
         seed_default_plans(session=session)
     yield database
@@ -108,7 +123,11 @@ def db(database: Database) -> Iterator[Database]:
 
 @pytest.fixture
 def session(db: Database) -> Iterator[Session]:
-    """A session for arranging and inspecting data directly; committed at the end."""
+    """A session for arranging and inspecting data directly; committed at the end.
+
+    On SQLite every transaction begins IMMEDIATE and holds the write lock: commit before
+    making the app write (an HTTP call, an SMTP transaction) while a transaction is open.
+    """
     with db.session() as s:
         yield s
 
@@ -125,5 +144,5 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def factory(db: Database, client: TestClient) -> Factory:
-    return Factory(db, client)
+def factory(db: Database) -> Factory:
+    return Factory(db)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import formataddr, getaddresses
 
 # A pragmatic RFC 5321 mailbox: dot-atom local part, a domain of LDH labels with a TLD.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -34,3 +37,63 @@ def is_valid_domain(name: str) -> bool:
 def domain_of(address: str) -> str:
     """The lower-cased domain part of an address."""
     return address.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """An address with an optional display name."""
+
+    address: str
+    name: str = ""
+
+    def formatted(self) -> str:
+        """The mailbox as a header value, e.g. ``"Ada Lovelace" <ada@example.com>``."""
+        return formataddr((self.name, self.address)) if self.name else self.address
+
+    def as_json(self) -> dict[str, str]:
+        """``{"address": ..., "name": ...}``."""
+        return {"address": self.address, "name": self.name}
+
+
+def has_line_break(value: str) -> bool:
+    """Whether ``value`` holds a CR or LF (header injection)."""
+    return "\r" in value or "\n" in value
+
+
+def parse_mailboxes(value: str) -> list[Mailbox]:
+    """Every mailbox of ``"Name <a@example.com>, b@example.com"``; ValueError on a bad one."""
+    if has_line_break(value):
+        raise ValueError("must not contain line breaks")
+    pairs = getaddresses([value])
+    mailboxes = []
+    for name, address in pairs:
+        if not address and not name:
+            raise ValueError(f"{value!r} is not a valid address list")
+        mailboxes.append(make_mailbox(address, name))
+    if not mailboxes:
+        raise ValueError("holds no address")
+    return mailboxes
+
+
+def make_mailbox(address: str, name: str | None = None) -> Mailbox:
+    """A checked mailbox from its parts; ValueError when the address or name is unusable."""
+    address = address.strip()
+    name = (name or "").strip()
+    if has_line_break(address) or has_line_break(name):
+        raise ValueError("must not contain line breaks")
+    if not is_valid_email(address):
+        raise ValueError(f"{address!r} is not a valid email address")
+    local, _, domain = address.rpartition("@")
+    return Mailbox(address=f"{local}@{domain.lower()}", name=name)
+
+
+def unique_addresses(addresses: Iterable[str]) -> list[str]:
+    """``addresses`` in order, without case-insensitive repeats."""
+    seen: set[str] = set()
+    result = []
+    for address in addresses:
+        key = address.lower()
+        if key not in seen:
+            seen.add(key)
+            result.append(address)
+    return result

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+
+def _ip_or_range(text: str) -> str:
+    network = ipaddress.ip_network(text.strip())
+    return str(network.network_address) if network.num_addresses == 1 else str(network)
 
 
 def _toml_file() -> Path:
@@ -51,10 +59,60 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
 
+    max_message_size: int = Field(
+        default=25 * 1024 * 1024, description="Largest accepted message in bytes (SMTP SIZE)."
+    )
+    max_request_size: int = Field(
+        default=50 * 1024 * 1024, description="Largest Send API request body in bytes."
+    )
+    max_recipients_per_message: int = 50
+    send_api_rate_limit: float = Field(
+        default=10.0, description="Send API requests per second per token (sustained)."
+    )
+    send_api_rate_burst: int = Field(default=20, description="Send API burst size per token.")
+    smtp_login_max_failures: int = Field(
+        default=5, description="Failed SMTP logins per IP or username before a pause."
+    )
+    smtp_login_failure_window: int = Field(
+        default=300, description="Seconds over which failed SMTP logins are counted."
+    )
+
     dns_resolver: str = Field(
         default="",
         description="host[:port] of the DNS server for MX and verification; empty = system.",
     )
+    dns_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds one DNS look-up may take in all."
+    )
+    spf_include: str = Field(
+        default="",
+        description="Host customers include in their SPF record (include:<host>); when empty "
+        "the SPF record lists sending_ips, or a:<hostname> when that is empty too.",
+    )
+    sending_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Public IPv4/IPv6 addresses mail leaves from (comma-separated in the "
+        "environment), for SPF records when spf_include is empty.",
+    )
+    return_path_target: str = Field(
+        default="",
+        description="Host every return-path (bounce) name points to by CNAME or MX; empty = "
+        "hostname.",
+    )
+
+    @field_validator("sending_ips", mode="before")
+    @classmethod
+    def _split_ips(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            # Addresses or CIDR ranges, as SPF's ip4:/ip6: mechanisms take them.
+            return [_ip_or_range(str(v)) for v in value]
+        return value
+
+    def resolved_return_path_target(self) -> str:
+        """The host return-path names must point to."""
+        return (self.return_path_target or self.hostname).rstrip(".").lower()
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""

@@ -94,8 +94,15 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each supported database needs."""
+def _sqlite_begin_deferred(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_db_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine with the settings each supported database needs.
+
+    ``read_only`` (SQLite): transactions begin DEFERRED so reads never wait for writers.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -103,7 +110,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(
+            engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate
+        )
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
@@ -115,6 +124,17 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine: Engine | None = None
+
+    @property
+    def read_engine(self) -> Engine:
+        """For short read-only look-ups on hot paths: on SQLite they never take the write lock."""
+        if self._read_engine is None:
+            if self.dialect == "sqlite":
+                self._read_engine = create_db_engine(self.url, read_only=True)
+            else:
+                self._read_engine = self.engine
+        return self._read_engine
 
     @property
     def dialect(self) -> str:
@@ -135,3 +155,5 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()

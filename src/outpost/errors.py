@@ -90,3 +90,9 @@ class Unprocessable(OutpostError):
     """Well-formed input that cannot be acted on in the current state (e.g. unverified domain)."""
 
     code = "unprocessable"
+
+
+class Unavailable(OutpostError):
+    """The service cannot take this request right now; nothing was done. Retry later."""
+
+    code = "unavailable"

@@ -7,6 +7,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from outpost.config import Settings
+from outpost.db import utcnow
+from outpost.domains.service import recheck_due_domains
 from outpost.scheduler import Job
 from outpost.tenancy.auth import purge_expired_sessions
 
@@ -15,6 +17,12 @@ def _purge_sessions(session: Session, _settings: Settings) -> None:
     purge_expired_sessions(session=session)
 
 
+def _recheck_domains(session: Session, settings: Settings) -> None:
+    recheck_due_domains(session=session, settings=settings, now=utcnow())
+
+
 ALL_JOBS: list[Job] = [
     Job("purge-expired-sessions", timedelta(hours=1), _purge_sessions),
+    # Each domain has its own pace (see domains/checks.py); this only looks for due ones.
+    Job("recheck-domains", timedelta(minutes=1), _recheck_domains),
 ]

@@ -74,3 +74,19 @@ async def run_services(services: list[Service]) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def configure_logging() -> None:
+    """INFO for Outpost; aiosmtpd logs every SMTP command at INFO, so only its warnings."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def run(services: list[Service]) -> None:
+    """Run ``services`` until a signal stops them, on uvloop when it is installed."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
+        asyncio.run(run_services(services))
+    else:
+        uvloop.run(run_services(services))

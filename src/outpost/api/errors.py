@@ -22,6 +22,7 @@ from outpost.errors import (
     QuotaExceeded,
     RateLimited,
     Unauthorized,
+    Unavailable,
     Unprocessable,
     ValidationFailed,
 )
@@ -44,6 +45,7 @@ _STATUS: list[tuple[type[OutpostError], int, str]] = [
     (ValidationFailed, 422, "Validation failed"),
     (QuotaExceeded, 429, "Too many requests"),
     (RateLimited, 429, "Too many requests"),
+    (Unavailable, 503, "Service unavailable"),
 ]
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 import typer
 
 from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import run_services, scheduler_service, web_service
+from outpost.runtime import configure_logging, run, scheduler_service, web_service
+from outpost.sending.service import Sending
+from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
 
 app = typer.Typer(help="Outpost: self-hosted, multi-tenant email delivery.", no_args_is_help=True)
@@ -28,7 +27,7 @@ def serve(
     ),
 ) -> None:
     """Run everything in one process on the embedded default (SQLite in the data folder)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
     db = database()
     created = prepare(config, db, admin_email=admin_email, admin_password=admin_password)
@@ -40,25 +39,49 @@ def serve(
         console.print(f"  Admin:         {created.admin.email}")
         if created.generated_password:
             console.print(f"  Password:      {created.generated_password}  (shown once)")
-    asyncio.run(
-        run_services([web_service(create_app(config, db), config), scheduler_service(db, config)])
+    sending = Sending(db, config)
+    services = [
+        web_service(create_app(config, db, sending), config),
+        smtp_service(config, db, sending),
+        scheduler_service(db, config),
+    ]
+    console.print(
+        f"  SMTP:          {config.smtp_host}:{config.smtp_submission_port} (STARTTLS), "
+        f":{config.smtp_tls_port} (TLS)"
     )
+    try:
+        run(services)
+    finally:
+        sending.stop()
 
 
 @app.command()
 def web() -> None:
     """Run only the web server (panel, Management API, Send API) for a scaled-out installation."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
-    asyncio.run(run_services([web_service(create_app(config, database()), config)]))
+    run([web_service(create_app(config, database()), config)])
+
+
+@app.command()
+def smtp() -> None:
+    """Run only SMTP submission, for a scaled-out installation."""
+    configure_logging()
+    config = settings()
+    db = database()
+    sending = Sending(db, config)
+    try:
+        run([smtp_service(config, db, sending)])
+    finally:
+        sending.stop()
 
 
 @app.command()
 def scheduler() -> None:
     """Run the periodic jobs; start it on several hosts and one of them works at a time."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging()
     config = settings()
-    asyncio.run(run_services([scheduler_service(database(), config)]))
+    run([scheduler_service(database(), config)])
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,1 @@
+"""SMTP submission: aiosmtpd on the STARTTLS and implicit-TLS ports."""

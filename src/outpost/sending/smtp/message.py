@@ -1,0 +1,113 @@
+"""Checks and fixes an SMTP-submitted message needs before it is stored (RFC 5322, RFC 6409)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from email.header import decode_header, make_header
+from email.utils import format_datetime
+
+from outpost.addresses import parse_mailboxes, unique_addresses
+from outpost.db import utcnow
+from outpost.sending.models import BodyFormat
+from outpost.sending.submission import OutgoingMessage
+
+# A CR not followed by LF, or an LF not preceded by CR: the stuff of SMTP smuggling.
+_BARE_LINE_ENDING = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+_HEADER_NAME = re.compile(rb"^[!-9;-~]+:")
+_MESSAGE_ID = re.compile(r"^\s*<([^<>\s]+@[^<>\s]+)>\s*$")
+MAX_LINE = 998
+
+
+class MalformedMessage(Exception):
+    """The message breaks RFC 5322 in a way that stops us from storing it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def has_bare_line_ending(content: bytes) -> bool:
+    """Whether a line ends in a bare CR or a bare LF instead of CRLF."""
+    return _BARE_LINE_ENDING.search(content) is not None
+
+
+def _split(content: bytes) -> tuple[list[bytes], bytes]:
+    head, separator, body = content.partition(b"\r\n\r\n")
+    if not separator:
+        if content.endswith(b"\r\n") and b"\r\n\r\n" not in content:
+            head, body = content[:-2], b""
+        else:
+            raise MalformedMessage("there is no empty line between the headers and the body")
+    return head.split(b"\r\n"), body
+
+
+def _unfold(lines: list[bytes]) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise MalformedMessage(f"header line {number} is longer than {MAX_LINE} characters")
+        if line[:1] in (b" ", b"\t"):
+            if not headers:
+                raise MalformedMessage("the first header line is a continuation line")
+            name, value = headers[-1]
+            headers[-1] = (name, value + "\r\n" + line.decode("utf-8", "surrogateescape"))
+            continue
+        if not _HEADER_NAME.match(line):
+            raise MalformedMessage(f"header line {number} is not of the form `Name: value`")
+        name, _, value = line.decode("utf-8", "surrogateescape").partition(":")
+        headers.append((name, value.strip()))
+    return headers
+
+
+def _one(headers: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for n, v in headers if n.lower() == name]
+    if len(values) > 1:
+        raise MalformedMessage(f"it has {len(values)} {name.title()} headers; one is allowed")
+    return values[0] if values else None
+
+
+def _decoded(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value.replace("\r\n", ""))))
+    except (ValueError, LookupError):
+        return value
+
+
+def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
+    """The stored form of a submitted message; adds Message-ID and Date when missing."""
+    lines, _body = _split(content)
+    headers = _unfold(lines)
+    from_value = _one(headers, "from")
+    if from_value is None:
+        raise MalformedMessage("it has no From header")
+    try:
+        mailboxes = parse_mailboxes(_decoded(from_value))
+    except ValueError as exc:
+        raise MalformedMessage(f"the From header is not valid: {exc}") from exc
+    if len(mailboxes) != 1:
+        raise MalformedMessage("the From header must hold exactly one address")
+    sender = mailboxes[0]
+    sender_domain = sender.address.rpartition("@")[2]
+    added = []
+    message_id_value = _one(headers, "message-id")
+    match = _MESSAGE_ID.match(message_id_value or "")
+    if match and len(match.group(1)) <= 255:
+        message_id = match.group(1)
+    else:
+        message_id = f"{uuid.uuid4()}@{sender_domain}"
+        if message_id_value is None:
+            added.append(f"Message-ID: <{message_id}>\r\n".encode())
+    if _one(headers, "date") is None:
+        added.append(f"Date: {format_datetime(utcnow())}\r\n".encode())
+    subject = _decoded(_one(headers, "subject") or "")
+    return OutgoingMessage(
+        message_id=message_id,
+        mail_from=sender.address,
+        sender_domain=sender_domain,
+        recipients=unique_addresses(recipients),
+        subject=subject,
+        content=b"".join(added) + content,
+        body_format=BodyFormat.mime,
+        display_to=", ".join(recipients),
+    )
