@@ -13,6 +13,7 @@ from outpost.api.openapi import install_openapi
 from outpost.config import Settings, get_settings
 from outpost.db import Database
 from outpost.domains.api import router as domains_router
+from outpost.events.api import router as events_router
 from outpost.plans.api import router as plans_router
 from outpost.sending.api import router as send_router
 from outpost.sending.service import Sending
@@ -31,6 +32,7 @@ def management_router() -> APIRouter:
     router.include_router(plans_router)
     router.include_router(domains_router)
     router.include_router(tokens_router)
+    router.include_router(events_router)
     return router
 
 

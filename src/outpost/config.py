@@ -7,7 +7,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -113,6 +113,67 @@ class Settings(BaseSettings):
     def resolved_return_path_target(self) -> str:
         """The host return-path names must point to."""
         return (self.return_path_target or self.hostname).rstrip(".").lower()
+
+    # Delivery: workers, remote MX, retries (see README "Delivery").
+    delivery_port: int = Field(default=25, description="TCP port of remote MX servers.")
+    delivery_batch_size: int = Field(default=100, description="Recipients claimed per query.")
+    delivery_batches_in_flight: int = Field(default=4, description="Claimed batches per worker.")
+    delivery_lease_seconds: float = Field(
+        default=600, description="How long a claim lasts before a crashed worker's work is retaken."
+    )
+    delivery_poll_seconds: float = Field(default=1.0, description="Idle wait between claims.")
+    delivery_concurrency: int = Field(default=100, description="SMTP connections per worker.")
+    delivery_domain_concurrency: int = Field(
+        default=10, description="SMTP connections per destination domain and worker."
+    )
+    delivery_domain_limits: dict[str, int] = Field(
+        default_factory=lambda: {
+            "gmail.com": 5,
+            "googlemail.com": 5,
+            "outlook.com": 4,
+            "hotmail.com": 4,
+            "live.com": 4,
+            "yahoo.com": 3,
+            "aol.com": 3,
+            "icloud.com": 3,
+        },
+        description="Per-domain connection limits overriding delivery_domain_concurrency.",
+    )
+    delivery_timeout_seconds: float = Field(default=120, description="SMTP command timeout.")
+    delivery_tls_verify: bool = Field(
+        default=False, description="Verify MX certificates (STARTTLS on port 25 is opportunistic)."
+    )
+    delivery_retry_base_seconds: float = Field(default=300, description="First retry delay.")
+    delivery_retry_max_seconds: float = Field(default=4 * 3600, description="Longest retry delay.")
+    delivery_deadline_seconds: float = Field(
+        default=4 * 86400, description="Age after which a deferred recipient expires."
+    )
+    delivery_park_seconds: float = Field(
+        default=3600, description="Wait before retrying a recipient an internal error parked."
+    )
+    delivery_mx_cache_max_seconds: float = Field(default=3600, description="Cap on MX TTLs.")
+    relay_host: str = Field(
+        default="", description="host[:port] of a smarthost for all outgoing mail; empty = MX."
+    )
+    relay_username: str = ""
+    relay_password: str = ""
+    relay_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls, tls (implicit) or none."
+    )
+    relay_tls_verify: bool = True
+    system_sender: str = Field(
+        default="", description="From of notices Outpost sends itself; empty = postmaster@hostname."
+    )
+    bounce_host: str = Field(default="", description="Bounce server address; empty = smtp_host.")
+    message_body_retention_days: int = Field(default=30, description="Keep message content.")
+    event_retention_days: int = Field(default=400, description="Keep events (the message log).")
+    webhook_timeout_seconds: float = 10
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 30
+
+    def resolved_system_sender(self) -> str:
+        """The address Outpost's own notices come from."""
+        return self.system_sender or f"postmaster@{self.hostname}"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""

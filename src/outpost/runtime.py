@@ -57,6 +57,21 @@ def scheduler_service(database: Database, settings: Settings) -> Service:
     return Scheduler(database, settings, ALL_JOBS).serve
 
 
+def worker_services(database: Database, settings: Settings) -> list[Service]:
+    """A delivery worker and the webhook sender (``outpost worker``; any number of hosts)."""
+    from outpost.delivery.worker import delivery_service
+    from outpost.events.webhooks import WebhookSender
+
+    return [delivery_service(database, settings), WebhookSender(database, settings).run]
+
+
+def bounce_server_service(database: Database, settings: Settings) -> Service:
+    """The inbound MX of the return-path hosts, on ``bounce_port``."""
+    from outpost.delivery.bounces import bounce_service
+
+    return bounce_service(database, settings)
+
+
 async def run_services(services: list[Service]) -> None:
     """Run every service until SIGINT/SIGTERM or until one of them fails."""
     stop = asyncio.Event()

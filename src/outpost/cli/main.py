@@ -1,6 +1,8 @@
-"""``outpost serve|web|db|admin``: run, migrate and administer an installation."""
+"""The ``outpost`` commands: run, migrate and administer an installation."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -8,7 +10,14 @@ from outpost.app import create_app
 from outpost.cli import admin
 from outpost.cli.common import console, database, settings
 from outpost.migrate import upgrade
-from outpost.runtime import configure_logging, run, scheduler_service, web_service
+from outpost.runtime import (
+    bounce_server_service,
+    configure_logging,
+    run,
+    scheduler_service,
+    web_service,
+    worker_services,
+)
 from outpost.sending.service import Sending
 from outpost.sending.smtp.server import smtp_service
 from outpost.setup import prepare
@@ -21,10 +30,12 @@ app.add_typer(admin.app, name="admin")
 
 @app.command()
 def serve(
-    admin_email: str = typer.Option(None, help="E-mail of the first admin (first start only)."),
-    admin_password: str = typer.Option(
-        None, help="Password of the first admin (first start only)."
-    ),
+    admin_email: Annotated[
+        str | None, typer.Option(help="First admin's e-mail (first start).")
+    ] = None,
+    admin_password: Annotated[
+        str | None, typer.Option(help="First admin's password (first start).")
+    ] = None,
 ) -> None:
     """Run everything in one process on the embedded default (SQLite in the data folder)."""
     configure_logging()
@@ -44,10 +55,15 @@ def serve(
         web_service(create_app(config, db, sending), config),
         smtp_service(config, db, sending),
         scheduler_service(db, config),
+        *worker_services(db, config),
+        bounce_server_service(db, config),
     ]
     console.print(
         f"  SMTP:          {config.smtp_host}:{config.smtp_submission_port} (STARTTLS), "
         f":{config.smtp_tls_port} (TLS)"
+    )
+    console.print(
+        f"  Bounces:       SMTP on {config.bounce_host or config.smtp_host}:{config.bounce_port}"
     )
     try:
         run(services)
@@ -82,6 +98,22 @@ def scheduler() -> None:
     configure_logging()
     config = settings()
     run([scheduler_service(database(), config)])
+
+
+@app.command()
+def worker() -> None:
+    """Run a delivery worker (and webhook sender); start as many as needed, on any host."""
+    configure_logging()
+    config = settings()
+    run(worker_services(database(), config))
+
+
+@app.command()
+def bounces() -> None:
+    """Run the inbound bounce server (the MX of the return-path hosts) on ``bounce_port``."""
+    configure_logging()
+    config = settings()
+    run([bounce_server_service(database(), config)])
 
 
 @db_app.command("upgrade")

@@ -73,11 +73,22 @@ def new_dkim_keys(secret: str) -> DkimKeys:
     )
 
 
+PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+
+
+def load_private_key(encrypted_pem: str, secret: str) -> PrivateKey:
+    """A stored private key; ValueError when the secret does not decrypt it or it is neither."""
+    key = serialization.load_pem_private_key(
+        decrypt_secret(secret, encrypted_pem).encode(), password=None
+    )
+    if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
+        raise ValueError("a DKIM key is neither RSA nor Ed25519")
+    return key
+
+
 def load_rsa_private_key(domain: Domain, secret: str) -> rsa.RSAPrivateKey:
     """The domain's RSA signing key; ValueError when the secret does not decrypt it."""
-    key = serialization.load_pem_private_key(
-        decrypt_secret(secret, domain.dkim_private_key).encode(), password=None
-    )
+    key = load_private_key(domain.dkim_private_key, secret)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError(f"the DKIM key of {domain.name} is not an RSA key")
     return key
@@ -87,9 +98,7 @@ def load_ed25519_private_key(domain: Domain, secret: str) -> ed25519.Ed25519Priv
     """The domain's Ed25519 signing key, or None when the domain has none."""
     if not domain.dkim_ed25519_private_key:
         return None
-    key = serialization.load_pem_private_key(
-        decrypt_secret(secret, domain.dkim_ed25519_private_key).encode(), password=None
-    )
+    key = load_private_key(domain.dkim_ed25519_private_key, secret)
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise ValueError(f"the Ed25519 DKIM key of {domain.name} is not an Ed25519 key")
     return key

@@ -1,0 +1,210 @@
+"""Talking to remote mail servers: one reused connection per batch and destination.
+
+STARTTLS whenever the server offers it (certificate checks configurable: opportunistic TLS
+on port 25 is the norm), AUTH and TLS for the relay host, and every reply turned into a
+typed :class:`DeliveryOutcome`.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from outpost.config import Settings
+from outpost.delivery.mx import MailHost, Route
+from outpost.delivery.outcome import (
+    REPLY_NO_CONNECTION,
+    DeliveryOutcome,
+    from_reply,
+    temporary,
+)
+
+log = logging.getLogger(__name__)
+
+REPLY_NEEDS_SMTPUTF8 = "5.6.7 Non-ASCII address, and SMTPUTF8 is not supported"
+
+# How many times one batch may reconnect after a server drops it before deferring the rest.
+MAX_RECONNECTS = 3
+
+
+def tls_context(*, verify: bool) -> ssl.SSLContext:
+    """A client TLS context; without ``verify`` any certificate is accepted."""
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One SMTP transaction: the envelope sender, one recipient, the signed message."""
+
+    mail_from: str
+    rcpt_to: str
+    data: bytes
+
+
+class ConnectFailed(Exception):
+    """No host of a route took the connection; ``outcome`` is what each recipient gets."""
+
+    def __init__(self, outcome: DeliveryOutcome) -> None:
+        super().__init__(outcome.reply)
+        self.outcome = outcome
+
+
+class SmtpConnection:
+    """One open, greeted (and when possible encrypted) SMTP session."""
+
+    def __init__(self, client: aiosmtplib.SMTP, host: MailHost) -> None:
+        self.client = client
+        self.host = host
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the connection can take another transaction."""
+        return self.client.is_connected
+
+    async def send(self, envelope: Envelope) -> DeliveryOutcome:
+        """Run one transaction and say how it ended."""
+        try:
+            await self.client.mail(envelope.mail_from)
+            await self.client.rcpt(envelope.rcpt_to)
+            response = await self.client.data(envelope.data)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._reset()
+            return from_reply(exc.code, exc.message, remote_host=self.host.name)
+        except UnicodeEncodeError:
+            # An address that needs SMTPUTF8, which Outpost does not speak yet.
+            await self._reset()
+            return from_reply(553, REPLY_NEEDS_SMTPUTF8, remote_host=self.host.name)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            self.client.close()
+            return temporary(
+                f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name
+            )
+        return from_reply(response.code, response.message, remote_host=self.host.name)
+
+    async def _reset(self) -> None:
+        if not self.client.is_connected:
+            return
+        try:
+            await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.client.close()
+
+    async def close(self) -> None:
+        """QUIT politely, or just drop the connection."""
+        if not self.client.is_connected:
+            return
+        try:
+            await self.client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.client.close()
+
+
+class SmtpClient:
+    """Opens connections along a route with the installation's settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._mx_tls = tls_context(verify=settings.delivery_tls_verify)
+        self._relay_tls = tls_context(verify=settings.relay_tls_verify)
+
+    async def connect(self, route: Route) -> SmtpConnection:
+        """A connection to the first host of ``route`` that answers; raises ConnectFailed."""
+        last: DeliveryOutcome | None = None
+        for host in route.hosts:
+            for address in host.addresses:
+                try:
+                    return await self._open(host, address, relay=route.relay)
+                except aiosmtplib.SMTPResponseException as exc:
+                    last = from_reply(exc.code, exc.message, remote_host=host.name)
+                    if last.is_final and route.relay:
+                        break  # the relay refused us (e.g. AUTH): no other host to try
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    log.info("cannot connect to %s [%s]: %s", host.name, address, exc)
+                    last = temporary(f"{host.name} [{address}]: {exc}", remote_host=host.name)
+        # A greeting or EHLO refusal is about the server, not the recipient: try later.
+        if last is None or last.is_final:
+            last = temporary(REPLY_NO_CONNECTION, remote_host=last.remote_host if last else None)
+        raise ConnectFailed(last)
+
+    async def _open(self, host: MailHost, address: str, *, relay: bool) -> SmtpConnection:
+        implicit_tls = relay and self.settings.relay_tls == "tls"
+        context = self._relay_tls if relay else self._mx_tls
+        client = aiosmtplib.SMTP(
+            hostname=address,
+            port=host.port,
+            local_hostname=self.settings.hostname,
+            timeout=self.settings.delivery_timeout_seconds,
+            use_tls=implicit_tls,
+            start_tls=False,
+            tls_context=context if implicit_tls else None,
+        )
+        try:
+            await client.connect()
+            await client.ehlo()
+            wants_tls = not relay or self.settings.relay_tls == "starttls"
+            if not implicit_tls and wants_tls and client.supports_extension("starttls"):
+                await client.starttls(server_hostname=host.name, tls_context=context)
+                await client.ehlo()
+            elif relay and self.settings.relay_tls == "starttls":
+                raise aiosmtplib.SMTPException("relay host does not offer STARTTLS")
+            if relay and self.settings.relay_username:
+                await client.login(self.settings.relay_username, self.settings.relay_password)
+        except BaseException:
+            client.close()
+            raise
+        return SmtpConnection(client, host)
+
+    @asynccontextmanager
+    async def session(self, route: Route) -> AsyncIterator[SmtpSession]:
+        """A reconnecting sender along ``route``, closed at the end."""
+        session = SmtpSession(self, route)
+        try:
+            yield session
+        finally:
+            await session.close()
+
+
+class SmtpSession:
+    """Sends many envelopes along one route over one connection, reconnecting if dropped."""
+
+    def __init__(self, client: SmtpClient, route: Route) -> None:
+        self.client = client
+        self.route = route
+        self.connection: SmtpConnection | None = None
+        self.reconnects = 0
+        self.failure: DeliveryOutcome | None = None
+
+    async def send_all(self, envelopes: Sequence[Envelope]) -> list[DeliveryOutcome]:
+        """The outcome of each envelope, in order."""
+        return [await self.send(envelope) for envelope in envelopes]
+
+    async def send(self, envelope: Envelope) -> DeliveryOutcome:
+        """Send one envelope, opening (or reopening) the connection when needed."""
+        if self.failure is not None:
+            return self.failure
+        if self.connection is None or not self.connection.is_open:
+            if self.connection is not None:
+                self.reconnects += 1
+                if self.reconnects > MAX_RECONNECTS:
+                    self.failure = temporary(REPLY_NO_CONNECTION)
+                    return self.failure
+            try:
+                self.connection = await self.client.connect(self.route)
+            except ConnectFailed as exc:
+                self.failure = exc.outcome
+                return self.failure
+        return await self.connection.send(envelope)
+
+    async def close(self) -> None:
+        """Close the connection if one is open."""
+        if self.connection is not None:
+            await self.connection.close()
