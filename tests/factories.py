@@ -16,7 +16,7 @@ from outpost.domains.models import AccountDomain, Domain, DomainStatus
 from outpost.plans.service import get_plan
 from outpost.security import generate_username, hash_password, new_token
 from outpost.tenancy.auth import API_KEY_PREFIX
-from outpost.tenancy.models import ApiKey, Organization, OrgKind, Role
+from outpost.tenancy.models import ApiKey, Organization, OrgKind, Role, User
 from outpost.tenancy.service import get_operator
 from outpost.tokens.models import SendToken
 
@@ -145,6 +145,20 @@ class Factory:
                 )
             )
         return {"X-Api-Token": token.value}
+
+    def user(self, org_id: int, email: str, password: str, role: Role = Role.owner) -> int:
+        """A user who can log in to the panel; returns its id."""
+        with self.db.session() as session:
+            user = User(
+                org_id=org_id,
+                email=email,
+                name=email.split("@")[0].title(),
+                role=role,
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            session.flush()
+            return user.id
 
     def _org(self, kind: OrgKind, parent_id: int, name: str | None) -> Organization:
         with self.db.session() as session:

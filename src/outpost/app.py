@@ -24,6 +24,8 @@ from outpost.sending.service import Sending
 from outpost.suppression.api import router as suppressions_router
 from outpost.tenancy.api import router as tenancy_router
 from outpost.tokens.api import router as tokens_router
+from outpost.web import install_panel
+from outpost.web.errors import error_page
 
 API_PREFIX = "/api/v1"
 
@@ -87,8 +89,9 @@ def create_app(
     app.state.settings = settings
     app.state.db = database
     app.state.sending = sending
-    install_error_handlers(app)
+    install_error_handlers(app, html_page=error_page)
     install_openapi(app)
     app.include_router(management_router())
     app.include_router(send_router)
+    install_panel(app)
     return app

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from outpost.errors import (
@@ -29,6 +30,10 @@ from outpost.errors import (
 log = logging.getLogger(__name__)
 
 SEND_API_PREFIX = "/v1/"
+API_PREFIXES = ("/api/", SEND_API_PREFIX)
+
+# Renders an error as an HTML page for control-panel paths: (request, error, HTTP status).
+HtmlErrorPage = Callable[[Request, OutpostError, int], Response]
 
 _STATUS: list[tuple[type[OutpostError], int, str]] = [
     (Unauthorized, 401, "Unauthorized"),
@@ -97,6 +102,11 @@ def request_id_of(request: Request) -> str:
     return str(rid)
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` belongs to an API (JSON errors) rather than the control panel (HTML)."""
+    return path.startswith(API_PREFIXES) or path in {"/api", "/v1"}
+
+
 def _headers(error: OutpostError) -> dict[str, str] | None:
     if isinstance(error, RateLimited):
         return {"Retry-After": str(error.retry_after)}
@@ -119,14 +129,22 @@ def error_response(request: Request, error: OutpostError) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the one mapping from errors to responses."""
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
+    """Register the one mapping from errors to responses (HTML pages outside the APIs)."""
 
-    async def on_outpost_error(request: Request, exc: Exception) -> JSONResponse:
+    def respond(request: Request, error: OutpostError, status: int | None = None) -> Response:
+        if html_page is not None and not is_api_path(request.url.path):
+            return html_page(request, error, status or status_of(error)[0])
+        response = error_response(request, error)
+        if status is not None:
+            response.status_code = status
+        return response
+
+    async def on_outpost_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OutpostError)  # noqa: S101 - registered for this type only
-        return error_response(request, exc)
+        return respond(request, exc)
 
-    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101
         errors = field_errors(exc)
         if request.url.path.startswith(SEND_API_PREFIX):
@@ -135,9 +153,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 errors, code="invalid_json" if invalid_json else "invalid_request"
             )
             return error_response(request, failure)
-        return error_response(request, ValidationFailed(errors))
+        return respond(request, ValidationFailed(errors))
 
-    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101
         mapped: OutpostError
         if exc.status_code == 404:
@@ -146,10 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
             mapped = OutpostError("Method not allowed.", code="method_not_allowed")
         else:
             mapped = OutpostError(str(exc.detail), code="http_error")
-        response = error_response(request, mapped)
-        if exc.status_code not in (404,):
-            response.status_code = exc.status_code
-        return response
+        return respond(request, mapped, None if exc.status_code == 404 else exc.status_code)
 
     app.add_exception_handler(OutpostError, on_outpost_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

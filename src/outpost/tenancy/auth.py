@@ -10,10 +10,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outpost.db import utcnow
-from outpost.errors import NotFound, Unauthorized
+from outpost.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from outpost.security import hash_password, new_token, token_hash, verify_password
 from outpost.tenancy.models import ApiKey, Organization, OrgKind, OrgStatus, Role, User, WebSession
-from outpost.tenancy.schemas import ApiKeyCreate
+from outpost.tenancy.schemas import ApiKeyCreate, PasswordChange
 from outpost.tenancy.scope import Caller, require_admin
 from outpost.tenancy.service import ROLE_RANK
 
@@ -69,6 +69,14 @@ def list_api_keys(*, session: Session, caller: Caller) -> list[ApiKey]:
             select(ApiKey).where(ApiKey.org_id == caller.org_id).order_by(ApiKey.id)
         ).all()
     )
+
+
+def get_api_key(*, session: Session, caller: Caller, key_id: int) -> ApiKey:
+    """A management key of the caller's own organization."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == caller.org_id))
+    if key is None:
+        raise NotFound("API key not found.")
+    return key
 
 
 def delete_api_key(*, session: Session, caller: Caller, key_id: int) -> None:
@@ -144,6 +152,23 @@ def resume_web_session(*, session: Session, token: str) -> tuple[Caller, WebSess
 def end_web_session(*, session: Session, token: str) -> None:
     """Log out: forget the session behind a cookie value."""
     session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+
+
+def change_password(
+    *, session: Session, caller: Caller, data: PasswordChange, keep_session_id: int | None = None
+) -> None:
+    """Change the caller's own password after checking the current one; other sessions end."""
+    if caller.user_id is None:
+        raise Forbidden("Only a logged-in user has a password to change.")
+    user = session.get_one(User, caller.user_id)
+    if not verify_password(user.password_hash, data.current_password):
+        raise ValidationFailed.one("current_password", "is not your current password")
+    user.password_hash = hash_password(data.new_password)
+    session.execute(
+        delete(WebSession).where(
+            WebSession.user_id == user.id, WebSession.id != (keep_session_id or 0)
+        )
+    )
 
 
 def purge_expired_sessions(*, session: Session) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from outpost.schemas import Email, InputModel, OutputModel
 from outpost.tenancy.models import OrgKind, OrgStatus, Role, ServicePackage
@@ -98,6 +98,22 @@ class UserUpdate(InputModel):
     name: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     password: str | None = Field(default=None, min_length=10, max_length=200)
+
+
+class PasswordChange(InputModel):
+    """A user's new password, given with the current one."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+    confirm_password: str = Field(max_length=200)
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _confirmed(cls, value: str, info: ValidationInfo) -> str:
+        new = info.data.get("new_password")
+        if new is not None and value != new:
+            raise ValueError("does not match the new password")
+        return value
 
 
 class UserOut(OutputModel):

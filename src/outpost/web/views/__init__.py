@@ -1,0 +1,17 @@
+"""The panel's pages, one module per area; each route parses, calls a service and renders."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from outpost.web.views import api_keys, auth, home, organizations, plans, profile, users
+
+AREAS = (auth, home, api_keys, organizations, users, plans, profile)
+
+
+def panel_router() -> APIRouter:
+    """Every panel page under one router, kept out of the API's OpenAPI schema."""
+    router = APIRouter(include_in_schema=False)
+    for area in AREAS:
+        router.include_router(area.router)
+    return router
