@@ -95,11 +95,10 @@ def send_body(status: int, error: str, message: str, request_id: str) -> dict[st
 
 def request_id_of(request: Request) -> str:
     """The request's id, made once and shared by every answer about it."""
-    rid = getattr(request.state, "request_id", None)
+    rid: str | None = request.scope.get("outpost.request_id")
     if rid is None:
-        rid = str(uuid.uuid4())
-        request.state.request_id = rid
-    return str(rid)
+        rid = request.scope["outpost.request_id"] = str(uuid.uuid4())
+    return rid
 
 
 def is_api_path(path: str) -> bool:

@@ -75,7 +75,12 @@ def add_events(executor: Executor, rows: Sequence[Mapping[str, Any]]) -> None:
     ids: Sequence[int | None] = _event_ids(driver, len(rows)) if hooks else [None] * len(rows)
     columns = sql.EVENT_COLUMNS if hooks else sql.EVENT_COLUMNS[1:]
     values = []
+    stamps: dict[datetime, Any] = {}  # rows of a batch mostly share one time
     for event_id, row in zip(ids, rows, strict=True):
+        at = row.get("created_at") or now
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = driver.time(at)
         value = (
             row["account_id"],
             row.get("message_id"),
@@ -83,7 +88,7 @@ def add_events(executor: Executor, rows: Sequence[Mapping[str, Any]]) -> None:
             str(row["type"]),
             row.get("address", ""),
             driver.json(row.get("details", {})),
-            driver.time(row.get("created_at") or now),
+            stamp,
         )
         values.append((event_id, *value) if hooks else value)
     driver.insert_rows("events", columns, values)

@@ -85,14 +85,16 @@ def _invalid(exc: ValidationError, *, prefix: str = "") -> ValidationFailed:
     return ValidationFailed(errors, code="invalid_message")
 
 
-def _credential_problem(database: Database, token: str, client_ip: str) -> OutpostError | None:
+def _credential_problem(
+    database: Database, hashed_token: str, client_ip: str
+) -> OutpostError | None:
     """Token and IP policy come before payload errors; check them when the payload is bad."""
     request = AcceptRequest(
         source=MessageSource.api,
         client_ip=client_ip,
         request_id="",
         messages=[],
-        token_hash=token_hash(token),
+        token_hash=hashed_token,
     )
     jobs = [Job(request=request)]
     with database.read_engine.connect() as conn:
@@ -102,9 +104,9 @@ def _credential_problem(database: Database, token: str, client_ip: str) -> Outpo
     return jobs[0].error
 
 
-async def _raise_invalid(request: Request, token: str, error: ValidationFailed) -> None:
+async def _raise_invalid(request: Request, hashed_token: str, error: ValidationFailed) -> None:
     problem = await asyncio.to_thread(
-        _credential_problem, request.app.state.db, token, _client_ip(request)
+        _credential_problem, request.app.state.db, hashed_token, _client_ip(request)
     )
     raise problem or error
 
@@ -124,7 +126,7 @@ def _limiter(request: Request) -> RateLimiter:
 
 async def _accept(
     request: Request,
-    token: str,
+    hashed_token: str,
     body: bytes,
     messages: list[OutgoingMessage],
     source: MessageSource,
@@ -142,7 +144,7 @@ async def _accept(
             client_ip=_client_ip(request),
             request_id=request_id_of(request),
             messages=messages,
-            token_hash=token_hash(token),
+            token_hash=hashed_token,
             idempotency=idempotency,
         )
     )
@@ -152,28 +154,29 @@ async def _accept(
 
 
 async def _prepare(request: Request) -> tuple[str, bytes]:
-    token = _bearer(request)
-    _limiter(request).check(token_hash(token))
+    """The bearer token's hash (after the rate limit) and the request body."""
+    hashed = token_hash(_bearer(request))
+    _limiter(request).check(hashed)
     body = await _read_body(request, request.app.state.settings.max_request_size)
-    return token, body
+    return hashed, body
 
 
 @router.post("/v1/send", status_code=202, openapi_extra=json_body(SendRequest))
 async def send(request: Request) -> Response:
     """Queue one or more complete messages (up to 500)."""
-    token, body = await _prepare(request)
+    hashed_token, body = await _prepare(request)
     try:
         payload = SendRequest.model_validate_json(body)
     except ValidationError as exc:
         if any(e["loc"] == ("messages",) and e["type"] == "missing" for e in exc.errors()):
-            await _raise_invalid(request, token, _missing_payload())
-        await _raise_invalid(request, token, _invalid(exc))
+            await _raise_invalid(request, hashed_token, _missing_payload())
+        await _raise_invalid(request, hashed_token, _invalid(exc))
         raise
     if not payload.messages:
-        await _raise_invalid(request, token, _missing_payload())
+        await _raise_invalid(request, hashed_token, _missing_payload())
     now = utcnow()
     messages = [outgoing_message(m, m.to, now=now) for m in payload.messages]
-    return await _accept(request, token, body, messages, MessageSource.api)
+    return await _accept(request, hashed_token, body, messages, MessageSource.api)
 
 
 def _missing_payload() -> ValidationFailed:
@@ -186,18 +189,18 @@ def _missing_payload() -> ValidationFailed:
 @router.post("/v1/send/bulk", status_code=202, openapi_extra=json_body(BulkRequest))
 async def send_bulk(request: Request) -> Response:
     """Queue one template rendered for each recipient (up to 500)."""
-    token, body = await _prepare(request)
+    hashed_token, body = await _prepare(request)
     try:
         payload = BulkRequest.model_validate_json(body)
     except ValidationError as exc:
-        await _raise_invalid(request, token, _invalid(exc))
+        await _raise_invalid(request, hashed_token, _invalid(exc))
         raise
     try:
         messages = _render_bulk(payload)
     except ValidationFailed as error:
-        await _raise_invalid(request, token, error)
+        await _raise_invalid(request, hashed_token, error)
         raise
-    return await _accept(request, token, body, messages, MessageSource.bulk)
+    return await _accept(request, hashed_token, body, messages, MessageSource.bulk)
 
 
 def _render_bulk(payload: BulkRequest) -> list[OutgoingMessage]:

@@ -15,8 +15,9 @@ MIME is built from it by the delivery workers, off the acceptance path.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 import orjson
 
@@ -24,6 +25,11 @@ from outpost.addresses import Mailbox, unique_addresses
 from outpost.sending.models import BodyFormat
 from outpost.sending.schemas import BulkMessage, SendMessage
 from outpost.sending.submission import OutgoingMessage
+
+
+@lru_cache(maxsize=4)
+def _rfc5322_date(second: int) -> str:
+    return format_datetime(datetime.fromtimestamp(second, UTC))
 
 
 def outgoing_message(
@@ -34,7 +40,7 @@ def outgoing_message(
     message_id = f"{uuid.uuid4()}@{sender_domain}"
     document = {
         "message_id": message_id,
-        "date": format_datetime(now),
+        "date": _rfc5322_date(int(now.timestamp())),
         "from": message.from_.as_json(),
         "to": [m.as_json() for m in to],
         "cc": [m.as_json() for m in message.cc],

@@ -10,7 +10,11 @@ from outpost.sending.submission import AcceptResult
 
 def iso_millis(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds, e.g. ``2026-04-16T08:41:13.225Z``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+        f"{m.microsecond // 1000:03d}Z"
+    )
 
 
 def accepted_body(result: AcceptResult) -> dict[str, Any]:

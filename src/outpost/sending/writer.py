@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
-from outpost.fastsql import Driver
+from outpost.fastsql import HeldConnection
 from outpost.sending import pipeline
 from outpost.sending.submission import AcceptRequest, AcceptResult
 
@@ -54,7 +54,7 @@ def make_writer(database: Database, render: Render) -> Writer:
     return ThreadWriter(database, render)
 
 
-def write_batch(database: Database, render: Render, batch: list[Item]) -> list[Item]:
+def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -> list[Item]:
     """Run the pipeline over ``batch`` in one transaction; returns the items to run again.
 
     Every other item is answered, after the commit. If the shared transaction fails, each
@@ -62,14 +62,14 @@ def write_batch(database: Database, render: Render, batch: list[Item]) -> list[I
     """
     jobs = [pipeline.Job(request=request) for request, _ in batch]
     try:
-        with database.engine.begin() as conn:
-            pipeline.run(Driver(conn), jobs, render)
+        with connection.transaction() as driver:
+            pipeline.run(driver, jobs, render)
     except Exception as exc:
         if len(batch) == 1:
             log.exception("acceptance failed")
             batch[0][1](_as_error(exc))
             return []
-        return [item for one in batch for item in write_batch(database, render, [one])]
+        return [item for one in batch for item in write_batch(connection, render, [one])]
     again = []
     for job, item in zip(jobs, batch, strict=True):
         if job.requeue:
@@ -101,11 +101,56 @@ def _take(pending: list[Item]) -> tuple[list[Item], list[Item]]:
     return pending, []
 
 
+class Checkpointer:
+    """Copies SQLite's write-ahead log into the database from a thread of its own.
+
+    A commit that crosses SQLite's auto-checkpoint size would otherwise checkpoint, and
+    fsync, on the event loop; here the writer's connection never checkpoints and this
+    thread does (PASSIVE: it never blocks a writer) twice a second.
+    """
+
+    INTERVAL = 0.5
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start checkpointing (idempotent)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="outpost-wal-checkpoint", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after a last checkpoint."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join()
+
+    def _run(self) -> None:
+        raw = self.database.engine.raw_connection()
+        sqlite: Any = raw.driver_connection
+        try:
+            while not self._stop.wait(self.INTERVAL):
+                sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:
+            log.exception("WAL checkpoint failed; SQLite will checkpoint on commits instead")
+        finally:
+            raw.close()
+
+
 class LoopWriter:
     """Writes on the event loop: everything that arrived since the last batch, in one."""
 
     def __init__(self, database: Database, render: Render) -> None:
-        self.database = database
+        self.connection = HeldConnection(database.engine, wal_autocheckpoint=False)
+        self.checkpointer = Checkpointer(database)
         self.render = render
         self._pending: list[Item] = []
         self._scheduled = False
@@ -114,10 +159,14 @@ class LoopWriter:
     def start(self) -> None:
         """Take requests."""
         self._stopping = False
+        self.checkpointer.start()
 
     def stop(self) -> None:
-        """Refuse new requests; queued ones are written by the batch already scheduled."""
+        """Refuse new requests and write the queued ones now."""
         self._stopping = True
+        self._flush()
+        self.connection.close()
+        self.checkpointer.stop()
 
     async def accept(self, request: AcceptRequest) -> AcceptResult:
         """Queue ``request`` and wait for its committed result."""
@@ -145,14 +194,14 @@ class LoopWriter:
         self._scheduled = False
         while self._pending:
             batch, self._pending = _take(self._pending)
-            self._pending[:0] = write_batch(self.database, self.render, batch)
+            self._pending[:0] = write_batch(self.connection, self.render, batch)
 
 
 class ThreadWriter:
     """Writes in one thread; each batch takes every request waiting when it starts."""
 
     def __init__(self, database: Database, render: Render) -> None:
-        self.database = database
+        self.connection = HeldConnection(database.engine)
         self.render = render
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -198,6 +247,7 @@ class ThreadWriter:
         while True:
             first = self._queue.get()
             if first is None:
+                self.connection.close()
                 return
             batch, stop = [first], False
             while not stop:
@@ -211,6 +261,7 @@ class ThreadWriter:
                     batch.append(item)
             while batch:
                 chunk, rest = _take(batch)
-                batch = write_batch(self.database, self.render, chunk) + rest
+                batch = write_batch(self.connection, self.render, chunk) + rest
             if stop:
+                self.connection.close()
                 return
