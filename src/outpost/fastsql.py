@@ -192,3 +192,37 @@ class HeldConnection:
         if self._raw is not None:
             self._raw.close()
             self._raw = None
+
+
+class HeldReader:
+    """One connection kept for short reads, each its own autocommit statement.
+
+    For look-ups on a hot path that runs on one thread (SMTP's MAIL and RCPT checks): no
+    pool checkout, no transaction held open between them, no write lock on SQLite.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._raw: Any = None
+
+    def execute(self, statement: Statement, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one read."""
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()
+            if self.dialect == "postgresql":
+                self._raw.driver_connection.autocommit = True
+        try:
+            return Driver(dbapi=self._raw.driver_connection, dialect=self.dialect).execute(
+                statement, params
+            )
+        except Exception:
+            self._raw.invalidate()
+            self._raw = None
+            raise
+
+    def close(self) -> None:
+        """Give the connection back."""
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None

@@ -14,6 +14,7 @@ from outpost.accounts.models import AccountStatus, DeliveryAccount
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.domains.models import Domain, DomainStatus
+from outpost.security import hash_password
 from outpost.sending.models import BodyFormat, Message, MessageBody
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
@@ -303,3 +304,24 @@ def test_pipelined_transaction(
     assert client.getreply()[0] == 250
     client.quit()
     assert stored(session, account.id) == (1, 2, 98)
+
+
+def test_a_password_reset_takes_effect_at_once(
+    smtp_server: SubmissionServer, account: DeliveryAccount, db: Database
+) -> None:
+    logged_in(smtp_server, account).quit()  # the old password is now remembered as verified
+    with db.session() as s:
+        s.get_one(DeliveryAccount, account.id).smtp_password_hash = hash_password("new-password-1")
+    client = connect(smtp_server)
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        client.login(account.username, PASSWORD)
+    client.login(account.username, "new-password-1")
+    client.quit()
+
+
+def test_unknown_username_is_refused(smtp_server: SubmissionServer) -> None:
+    client = connect(smtp_server)
+    with pytest.raises(smtplib.SMTPAuthenticationError) as failure:
+        client.login("nobody", PASSWORD)
+    assert failure.value.smtp_code == 535
+    client.quit()

@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from outpost.accounts.models import DeliveryAccount
 from outpost.db import Database
-from outpost.security import verify_password
+from outpost.security import hash_password, verify_password
 
-# Argon2 is deliberately slow; a session that logs in again within this time with the
-# same password skips it. A password reset in this process clears the cache entry.
 _CACHE_SECONDS = 60.0
+_UNKNOWN_USER_HASH = hash_password("no such user")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,38 +60,60 @@ class FailedLogins:
 
 
 class Authenticator:
-    """Checks SMTP credentials against the accounts' argon2 hashes, off the event loop."""
+    """Checks SMTP credentials against the accounts' argon2 hashes, off the event loop.
+
+    Argon2 is slow on purpose, so a verified (stored hash, password) pair is remembered for
+    a minute and concurrent logins with the same credentials share one verification. The
+    stored hash is read on every login, so a password reset takes effect at once.
+    """
 
     def __init__(self, database: Database, failures: FailedLogins) -> None:
         self.database = database
         self.failures = failures
-        self._cache: dict[tuple[str, str], tuple[float, Login]] = {}
+        self._verified: dict[tuple[str, str], float] = {}
+        self._in_flight: dict[tuple[str, str], asyncio.Future[bool]] = {}
 
-    def _lookup(self, username: str, password: str) -> Login | None:
+    def _account(self, username: str) -> tuple[int, str] | None:
         with self.database.read_engine.connect() as conn:
             row = conn.execute(
                 select(DeliveryAccount.id, DeliveryAccount.smtp_password_hash).where(
                     DeliveryAccount.username == username
                 )
             ).first()
-        if row is None or not verify_password(row.smtp_password_hash, password):
-            return None
-        return Login(account_id=row.id, username=username)
+        return None if row is None else (row.id, row.smtp_password_hash)
+
+    async def _verify(self, stored_hash: str, password: str) -> bool:
+        key = (stored_hash, hashlib.sha256(password.encode()).hexdigest())
+        verified_at = self._verified.get(key)
+        if verified_at is not None and time.monotonic() - verified_at < _CACHE_SECONDS:
+            return True
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            ok = await asyncio.to_thread(verify_password, stored_hash, password)
+            future.set_result(ok)
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._in_flight[key]
+        if ok:
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[key] = time.monotonic()
+        return ok
 
     async def login(self, username: str, password: str) -> Login | None:
         """The login these credentials stand for, or None."""
-        key = (username, hashlib.sha256(password.encode()).hexdigest())
-        cached = self._cache.get(key)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < _CACHE_SECONDS:
-            return cached[1]
-        login = await asyncio.to_thread(self._lookup, username, password)
-        if login is not None:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now, login)
-        return login
-
-    def forget(self, username: str) -> None:
-        """Drop cached logins of ``username`` (after a password reset)."""
-        self._cache = {k: v for k, v in self._cache.items() if k[0] != username}
+        account = await asyncio.to_thread(self._account, username)
+        if account is None:
+            # As slow as a wrong password, so timing does not tell which usernames exist.
+            await asyncio.to_thread(verify_password, _UNKNOWN_USER_HASH, password)
+            return None
+        account_id, stored_hash = account
+        if not await self._verify(stored_hash, password):
+            return None
+        return Login(account_id=account_id, username=username)

@@ -6,6 +6,7 @@ import base64
 import binascii
 import uuid
 
+import orjson
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from outpost.accounts.models import AccountStatus
@@ -13,7 +14,7 @@ from outpost.addresses import is_valid_email
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import OutpostError
-from outpost.fastsql import Driver
+from outpost.fastsql import HeldReader
 from outpost.netaccess import ip_allowed
 from outpost.sending import sql
 from outpost.sending.models import MessageSource
@@ -56,6 +57,11 @@ class SubmissionHandler:
         self.database = database
         self.sending = sending
         self.authenticator = authenticator
+        self.reader = HeldReader(database.engine)
+
+    def close(self) -> None:
+        """Release the handler's database connection."""
+        self.reader.close()
 
     async def handle_EHLO(
         self,
@@ -119,10 +125,8 @@ class SubmissionHandler:
     # The mail transaction
 
     def _account_check(self, account_id: int, ip: str) -> str | None:
-        with self.database.read_engine.connect() as conn:
-            driver = Driver(conn)
-            [(status, allowlist)] = driver.execute(sql.SUBMITTER_STATE, {"account_id": account_id})
-            allowlist = driver.read_json(allowlist)
+        [(status, allowlist)] = self.reader.execute(sql.SUBMITTER_STATE, {"account_id": account_id})
+        allowlist = orjson.loads(allowlist) if isinstance(allowlist, str) else allowlist
         if status != AccountStatus.enabled.value:
             return _STATUS_REPLIES[AccountStatus(status)]
         if not ip_allowed(allowlist or [], ip):
@@ -144,10 +148,9 @@ class SubmissionHandler:
         return replies.SENDER_OK
 
     def _recipient_check(self, account_id: int, address: str, already: int) -> str | None:
-        with self.database.read_engine.connect() as conn:
-            [(remaining, suppression_enabled, listed)] = Driver(conn).execute(
-                sql.RECIPIENT_STATE, {"account_id": account_id, "address": address.lower()}
-            )
+        [(remaining, suppression_enabled, listed)] = self.reader.execute(
+            sql.RECIPIENT_STATE, {"account_id": account_id, "address": address.lower()}
+        )
         if suppression_enabled and listed:
             return replies.RECIPIENT_SUPPRESSED.format(address=address)
         if remaining <= already:

@@ -107,7 +107,8 @@ def smtp_service(settings: Settings, database: Database, sending: Sending) -> Se
 
     async def run(stop: asyncio.Event) -> None:
         sending.start()
-        listening = await start_servers(settings, submission_handler(settings, database, sending))
+        handler = submission_handler(settings, database, sending)
+        listening = await start_servers(settings, handler)
         log.info(
             "SMTP submission on %s:%d (STARTTLS) and :%d (TLS)",
             settings.smtp_host,
@@ -116,5 +117,6 @@ def smtp_service(settings: Settings, database: Database, sending: Sending) -> Se
         )
         await stop.wait()
         await listening.close()
+        handler.close()
 
     return run
