@@ -33,9 +33,8 @@ AddressList is one mailbox string, a comma-separated string of mailboxes, one
 Structure: text and HTML → multipart/alternative; inline parts (with ``content_id``) go in a
 multipart/related around the HTML; attachments make the whole a multipart/mixed.
 
-Built with the ``email`` package's compat32 classes: the modern ``EmailMessage`` API parses
-every header it is given through its header registry, which made composing several times
-slower than DKIM signing.
+Written out as bytes directly (headers by hand, bodies through ``binascii``'s C encoders):
+the ``email`` package's classes and generator cost several times the DKIM signature.
 """
 
 from __future__ import annotations
@@ -44,24 +43,16 @@ import base64
 import binascii
 import json
 import secrets
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import charset as charsets
 from email.header import Header
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses, parsedate_to_datetime
 from typing import Any
 
-POLICY = compat32.clone(linesep="\r\n")
-
 # Non-ASCII text goes quoted-printable (headers as RFC 2047 Q/B words): 7bit on the wire,
 # so no remote server needs 8BITMIME for our mail.
-_UTF8 = charsets.Charset("utf-8")
-_UTF8.body_encoding = charsets.QP
 
 # Header names the composer writes itself; custom headers cannot replace them.
 _RESERVED_HEADERS = frozenset(
@@ -99,7 +90,7 @@ def compose(content: bytes) -> bytes:
     if not isinstance(data, dict):
         raise CompositionError("stored message is not a JSON object")
     head = "".join(_header_line(name, value) for name, value in message_headers(data))
-    return head.encode("ascii") + _body(data).as_bytes(policy=POLICY)
+    return head.encode("ascii") + b"MIME-Version: 1.0\r\n" + _body(data)
 
 
 def message_headers(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -236,39 +227,52 @@ def _custom_headers(headers: Any, *, skip_reply_to: bool) -> list[tuple[str, str
     return out
 
 
-def _text_part(text: str, subtype: str) -> MIMEText:
-    lines_fit = all(len(line) <= 998 for line in text.splitlines())
-    if text.isascii() and lines_fit:
-        return MIMEText(text, subtype, "us-ascii")
-    return MIMEText(text, subtype, _UTF8)  # type: ignore[arg-type]  # a Charset works too
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
-def _body(data: dict[str, Any]) -> MIMEBase:
+def _text_part(text: str, subtype: str) -> bytes:
+    """A text part: 7bit when it can be, else UTF-8 quoted-printable."""
+    text = _crlf(text)
+    if text.isascii() and all(len(line) <= 998 for line in text.split("\r\n")):
+        return (
+            f'Content-Type: text/{subtype}; charset="us-ascii"\r\n'
+            "Content-Transfer-Encoding: 7bit\r\n\r\n" + text
+        ).encode("ascii")
+    encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode(), istext=True)
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode() + encoded.replace(b"\n", b"\r\n")
+
+
+def _multipart(subtype: str, parts: list[bytes], params: str = "") -> bytes:
+    """A multipart part around ``parts`` with a random boundary (no scan of the parts)."""
+    boundary = ("=_" + secrets.token_hex(16)).encode()
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary.decode()}"{params}\r\n\r\n'
+    inner = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    return head.encode() + inner + b"--" + boundary + b"--\r\n"
+
+
+def _body(data: dict[str, Any]) -> bytes:
+    """The MIME entity under the top-level headers (its own Content-* fields first)."""
     text, html = data.get("text_body"), data.get("html_body")
     if not text and not html:
         raise CompositionError("message has neither text_body nor html_body")
     attachments = [_attachment(a) for a in data.get("attachments") or []]
     inline = [a for a in attachments if a.inline and html]
     regular = [a for a in attachments if not (a.inline and html)]
-    html_part: MIMEBase | None = _text_part(str(html), "html") if html else None
+    html_part = _text_part(str(html), "html") if html else None
     if html_part is not None and inline:
-        related = MIMEMultipart("related", _subparts=[html_part, *(a.part() for a in inline)])
-        related.set_param("type", "text/html")
-        html_part = related
-    if text and html_part is not None:
-        body: MIMEBase = MIMEMultipart(
-            "alternative", _subparts=[_text_part(str(text), "plain"), html_part]
+        html_part = _multipart(
+            "related", [html_part, *(a.part() for a in inline)], '; type="text/html"'
         )
+    if text and html_part is not None:
+        body = _multipart("alternative", [_text_part(str(text), "plain"), html_part])
     else:
         body = html_part or _text_part(str(text), "plain")
     if regular:
-        body = MIMEMultipart("mixed", _subparts=[body, *(a.part() for a in regular)])
-    for part in body.walk():
-        if part is not body:
-            del part["MIME-Version"]  # the email package puts it on every part
-        if part.is_multipart():
-            # Random boundaries up front spare the generator a regex scan of every part.
-            part.set_boundary("=_" + secrets.token_hex(16))
+        body = _multipart("mixed", [body, *(a.part() for a in regular)])
     return body
 
 
@@ -283,22 +287,22 @@ class _Attachment:
     content_id: str | None
     inline: bool
 
-    def part(self) -> MIMEBase:
+    def part(self) -> bytes:
         """The MIME part, base64-encoded."""
-        part = MIMEBase(self.maintype, self.subtype)
-        part.set_payload(base64.encodebytes(self.data).decode("ascii"))
-        part["Content-Transfer-Encoding"] = "base64"
-        filename: str | tuple[str, str, str] = (
-            self.filename if self.filename.isascii() else ("utf-8", "", self.filename)
-        )
-        part.add_header(
-            "Content-Disposition",
-            "inline" if self.inline else "attachment",
-            filename=filename,
-        )
+        if self.filename.isascii():
+            quoted = self.filename.replace("\\", "\\\\").replace('"', '\\"')
+            filename = f'filename="{quoted}"'
+        else:
+            filename = "filename*=utf-8''" + urllib.parse.quote(self.filename, safe="")
+        lines = [
+            f"Content-Type: {self.maintype}/{self.subtype}",
+            "Content-Transfer-Encoding: base64",
+            f"Content-Disposition: {'inline' if self.inline else 'attachment'}; {filename}",
+        ]
         if self.content_id:
-            part["Content-ID"] = f"<{self.content_id}>"
-        return part
+            lines.append(f"Content-ID: <{self.content_id}>")
+        head = "\r\n".join(lines).encode("ascii") + b"\r\n\r\n"
+        return head + base64.encodebytes(self.data).replace(b"\n", b"\r\n")
 
 
 def _attachment(value: Any) -> _Attachment:
