@@ -12,8 +12,6 @@ from outpost.db import utcnow
 from outpost.sending.models import BodyFormat
 from outpost.sending.submission import OutgoingMessage
 
-# A CR not followed by LF, or an LF not preceded by CR: the stuff of SMTP smuggling.
-_BARE_LINE_ENDING = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 _HEADER_NAME = re.compile(rb"^[!-9;-~]+:")
 _MESSAGE_ID = re.compile(r"^\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 MAX_LINE = 998
@@ -29,7 +27,9 @@ class MalformedMessage(Exception):
 
 def has_bare_line_ending(content: bytes) -> bool:
     """Whether a line ends in a bare CR or a bare LF instead of CRLF."""
-    return _BARE_LINE_ENDING.search(content) is not None
+    # Three C-speed counts instead of a regex scan: every CR and every LF must be a CRLF.
+    pairs = content.count(b"\r\n")
+    return content.count(b"\r") != pairs or content.count(b"\n") != pairs
 
 
 def _split(content: bytes) -> tuple[list[bytes], bytes]:
