@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from email import message_from_bytes
 
+import pytest
 from aiosmtpd.smtp import Envelope
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,13 +66,15 @@ def _events(session: Session, rid: int) -> list[EventType]:
     )
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
 def test_accepting_mx_gets_signed_mail_of_both_formats(
     db: Database,
     dns_server: DNSServer,
     remote_mx: Callable[..., RemoteMX],
     delivery_settings: Callable[..., Settings],
+    pipelining: bool,
 ) -> None:
-    mx = remote_mx()
+    mx = remote_mx(pipelining=pipelining)
     publish_mx(dns_server.zone, "dest.test")
     account_id, domain_id = _setup(db, dns_server)
     api = _queue(db, account_id, domain_id, to=["a@dest.test"], bcc=["hidden@dest.test"])
@@ -174,18 +177,20 @@ def test_back_off_grows_and_expires_at_the_deadline(
         assert session.scalars(select(Suppression)).all() == []
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
 def test_permanent_failure_bounces_suppresses_and_alerts(
     db: Database,
     dns_server: DNSServer,
     remote_mx: Callable[..., RemoteMX],
     delivery_settings: Callable[..., Settings],
+    pipelining: bool,
 ) -> None:
     def refuse_gone(_mx: RemoteMX, stage: str, _env: Envelope | None) -> str | None:
         return (
             "550 5.1.1 <gone@dest.test>: user unknown" if stage == "rcpt:gone@dest.test" else None
         )
 
-    mx = remote_mx(refuse_gone)
+    mx = remote_mx(refuse_gone, pipelining=pipelining)
     publish_mx(dns_server.zone, "dest.test")
     publish_mx(dns_server.zone, "customer.test")
     account_id, domain_id = _setup(db, dns_server, alert="alerts@customer.test")

@@ -87,6 +87,19 @@ class _Handler:
     def __init__(self, mx: RemoteMX) -> None:
         self.mx = mx
 
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.mx.pipelining:
+            return [responses[0], "250-PIPELINING", *responses[1:]]
+        return responses
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
@@ -127,8 +140,10 @@ class RemoteMX:
         port: int | None = None,
         tls: bool = True,
         auth: tuple[str, str] | None = None,
+        pipelining: bool = True,
     ) -> None:
         self.script = script
+        self.pipelining = pipelining
         self.received: list[Received] = []
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()

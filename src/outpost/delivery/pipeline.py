@@ -170,15 +170,18 @@ class Pipeline:
     async def _send_chunk(
         self, batch: Batch, route: Route, key: str, recipients: list[ClaimedRecipient]
     ) -> None:
+        envelopes = [
+            Envelope(
+                mail_from=self.envelope_sender(batch, batch.messages[r.message_id], r),
+                rcpt_to=r.address,
+                data=batch.prepared[r.message_id],
+            )
+            for r in recipients
+        ]
         async with self.limits.slot(key), self.smtp.session(route) as session:
-            for recipient in recipients:
-                message = batch.messages[recipient.message_id]
-                envelope = Envelope(
-                    mail_from=self.envelope_sender(batch, message, recipient),
-                    rcpt_to=recipient.address,
-                    data=batch.prepared[recipient.message_id],
-                )
-                batch.outcomes[recipient.id] = await session.send(envelope)
+            outcomes = await session.send_all(envelopes)
+        for recipient, outcome in zip(recipients, outcomes, strict=True):
+            batch.outcomes[recipient.id] = outcome
 
     def envelope_sender(
         self, batch: Batch, message: MessageInfo, recipient: ClaimedRecipient

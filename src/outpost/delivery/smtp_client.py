@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import aiosmtplib
-
 from outpost.config import Settings
 from outpost.delivery.mx import MailHost, Route
 from outpost.delivery.outcome import (
@@ -23,6 +21,7 @@ from outpost.delivery.outcome import (
     from_reply,
     temporary,
 )
+from outpost.delivery.smtp_wire import ReplyError, SmtpError, Wire
 
 log = logging.getLogger(__name__)
 
@@ -61,51 +60,44 @@ class ConnectFailed(Exception):
 class SmtpConnection:
     """One open, greeted (and when possible encrypted) SMTP session."""
 
-    def __init__(self, client: aiosmtplib.SMTP, host: MailHost) -> None:
-        self.client = client
+    def __init__(self, wire: Wire, host: MailHost) -> None:
+        self.wire = wire
         self.host = host
 
     @property
     def is_open(self) -> bool:
         """Whether the connection can take another transaction."""
-        return self.client.is_connected
+        return self.wire.is_open
 
-    async def send(self, envelope: Envelope) -> DeliveryOutcome:
-        """Run one transaction and say how it ended."""
+    async def send(self, envelopes: Sequence[Envelope]) -> list[DeliveryOutcome]:
+        """Run the transactions (pipelined when offered) and say how each ended.
+
+        Stops early when the connection breaks: the envelope in flight gets a temporary
+        failure and the ones after it are left for another connection.
+        """
+        outcomes: list[DeliveryOutcome] = []
+        items = [(e.mail_from, e.rcpt_to, e.data) for e in envelopes]
         try:
-            await self.client.mail(envelope.mail_from)
-            await self.client.rcpt(envelope.rcpt_to)
-            response = await self.client.data(envelope.data)
-        except aiosmtplib.SMTPResponseException as exc:
-            await self._reset()
-            return from_reply(exc.code, exc.message, remote_host=self.host.name)
-        except UnicodeEncodeError:
-            # An address that needs SMTPUTF8, which Outpost does not speak yet.
-            await self._reset()
-            return from_reply(553, REPLY_NEEDS_SMTPUTF8, remote_host=self.host.name)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            self.client.close()
-            return temporary(
-                f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name
+            async for reply in self.wire.transactions(items):
+                outcomes.append(from_reply(reply.code, reply.text, remote_host=self.host.name))
+        except (SmtpError, OSError, TimeoutError) as exc:
+            self.wire.close()
+            outcomes.append(
+                temporary(
+                    f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name
+                )
             )
-        return from_reply(response.code, response.message, remote_host=self.host.name)
-
-    async def _reset(self) -> None:
-        if not self.client.is_connected:
-            return
-        try:
-            await self.client.rset()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            self.client.close()
+        return outcomes
 
     async def close(self) -> None:
         """QUIT politely, or just drop the connection."""
-        if not self.client.is_connected:
+        if not self.wire.is_open:
+            self.wire.close()
             return
         try:
-            await self.client.quit()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            self.client.close()
+            await self.wire.quit()
+        except (SmtpError, OSError, TimeoutError):
+            self.wire.close()
 
 
 class SmtpClient:
@@ -123,11 +115,11 @@ class SmtpClient:
             for address in host.addresses:
                 try:
                     return await self._open(host, address, relay=route.relay)
-                except aiosmtplib.SMTPResponseException as exc:
-                    last = from_reply(exc.code, exc.message, remote_host=host.name)
+                except ReplyError as exc:
+                    last = from_reply(exc.reply.code, exc.reply.text, remote_host=host.name)
                     if last.is_final and route.relay:
                         break  # the relay refused us (e.g. AUTH): no other host to try
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                except (SmtpError, OSError, TimeoutError) as exc:
                     log.info("cannot connect to %s [%s]: %s", host.name, address, exc)
                     last = temporary(f"{host.name} [{address}]: {exc}", remote_host=host.name)
         # A greeting or EHLO refusal is about the server, not the recipient: try later.
@@ -138,30 +130,27 @@ class SmtpClient:
     async def _open(self, host: MailHost, address: str, *, relay: bool) -> SmtpConnection:
         implicit_tls = relay and self.settings.relay_tls == "tls"
         context = self._relay_tls if relay else self._mx_tls
-        client = aiosmtplib.SMTP(
-            hostname=address,
-            port=host.port,
-            local_hostname=self.settings.hostname,
+        wire = await Wire.open(
+            address,
+            host.port,
             timeout=self.settings.delivery_timeout_seconds,
-            use_tls=implicit_tls,
-            start_tls=False,
-            tls_context=context if implicit_tls else None,
+            tls=context if implicit_tls else None,
+            server_hostname=host.name,
         )
         try:
-            await client.connect()
-            await client.ehlo()
+            name = self.settings.hostname
+            await wire.ehlo(name)
             wants_tls = not relay or self.settings.relay_tls == "starttls"
-            if not implicit_tls and wants_tls and client.supports_extension("starttls"):
-                await client.starttls(server_hostname=host.name, tls_context=context)
-                await client.ehlo()
+            if not implicit_tls and wants_tls and wire.offers("STARTTLS"):
+                await wire.starttls(context, host.name, name)
             elif relay and self.settings.relay_tls == "starttls":
-                raise aiosmtplib.SMTPException("relay host does not offer STARTTLS")
+                raise SmtpError("relay host does not offer STARTTLS")
             if relay and self.settings.relay_username:
-                await client.login(self.settings.relay_username, self.settings.relay_password)
+                await wire.login(self.settings.relay_username, self.settings.relay_password)
         except BaseException:
-            client.close()
+            wire.close()
             raise
-        return SmtpConnection(client, host)
+        return SmtpConnection(wire, host)
 
     @asynccontextmanager
     async def session(self, route: Route) -> AsyncIterator[SmtpSession]:
@@ -184,25 +173,48 @@ class SmtpSession:
         self.failure: DeliveryOutcome | None = None
 
     async def send_all(self, envelopes: Sequence[Envelope]) -> list[DeliveryOutcome]:
-        """The outcome of each envelope, in order."""
-        return [await self.send(envelope) for envelope in envelopes]
+        """The outcome of each envelope, in order, reconnecting when a connection drops."""
+        outcomes: list[DeliveryOutcome | None] = [None] * len(envelopes)
+        todo = []
+        for index, envelope in enumerate(envelopes):
+            if envelope.mail_from.isascii() and envelope.rcpt_to.isascii():
+                todo.append(index)
+            else:
+                # An address that needs SMTPUTF8, which Outpost does not speak yet.
+                outcomes[index] = from_reply(553, REPLY_NEEDS_SMTPUTF8, remote_host=None)
+        while todo:
+            connection = await self._connection()
+            if connection is None:
+                assert self.failure is not None  # noqa: S101 - set by _connection
+                for index in todo:
+                    outcomes[index] = self.failure
+                break
+            done = await connection.send([envelopes[i] for i in todo])
+            for index, outcome in zip(todo, done, strict=False):
+                outcomes[index] = outcome
+            todo = todo[len(done) :]
+        return [o for o in outcomes if o is not None]
 
     async def send(self, envelope: Envelope) -> DeliveryOutcome:
         """Send one envelope, opening (or reopening) the connection when needed."""
+        [outcome] = await self.send_all([envelope])
+        return outcome
+
+    async def _connection(self) -> SmtpConnection | None:
         if self.failure is not None:
-            return self.failure
+            return None
         if self.connection is None or not self.connection.is_open:
             if self.connection is not None:
                 self.reconnects += 1
                 if self.reconnects > MAX_RECONNECTS:
                     self.failure = temporary(REPLY_NO_CONNECTION)
-                    return self.failure
+                    return None
             try:
                 self.connection = await self.client.connect(self.route)
             except ConnectFailed as exc:
                 self.failure = exc.outcome
-                return self.failure
-        return await self.connection.send(envelope)
+                return None
+        return self.connection
 
     async def close(self) -> None:
         """Close the connection if one is open."""
