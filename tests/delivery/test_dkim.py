@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from dkim.canonicalization import Relaxed
 from sqlalchemy.orm import Session
 
 from outpost.delivery.compose import compose
@@ -97,3 +98,18 @@ def test_relaxed_canonicalization_rules() -> None:
     assert relaxed_body(b"") == b""
     assert relaxed_body(b"\r\n\r\n") == b""
     assert relaxed_body(b"x") == b"x\r\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"plain text\r\n",
+        b"two  spaces\r\nand a tab\there\r\n",
+        b"trailing blank \r\ntrailing tab\t\r\n\r\n\r\n",
+        b" leading blank\r\n \r\n",
+    ],
+)
+def test_relaxed_body_matches_dkimpy(body: bytes) -> None:
+    # Bodies as they go on the wire: SMTP content always ends with CRLF.
+    assert relaxed_body(body) == Relaxed.canonicalize_body(body)
