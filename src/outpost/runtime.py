@@ -91,10 +91,17 @@ async def run_services(services: list[Service]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _not_aiosmtpd_self_deprecation(record: logging.LogRecord) -> bool:
+    # aiosmtpd sets its own deprecated Session.login_data on every successful AUTH.
+    return "login_data is deprecated" not in record.getMessage()
+
+
 def configure_logging() -> None:
     """INFO for Outpost; aiosmtpd logs every SMTP command at INFO, so only its warnings."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    smtp_log = logging.getLogger("mail.log")
+    smtp_log.setLevel(logging.WARNING)
+    smtp_log.addFilter(_not_aiosmtpd_self_deprecation)
 
 
 def run(services: list[Service]) -> None:
