@@ -218,7 +218,9 @@ class HeldReader:
             raise
 
     def close(self) -> None:
-        """Give the connection back."""
+        """Give the connection back to the pool as it found it (not in autocommit)."""
         if self._raw is not None:
+            if self.dialect == "postgresql":
+                self._raw.driver_connection.autocommit = False
             self._raw.close()
             self._raw = None
