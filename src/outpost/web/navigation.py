@@ -97,7 +97,8 @@ class ShownSection:
     links: list[ShownLink]
 
 
-def _has_page(app: FastAPI, path: str) -> bool:
+def has_page(app: FastAPI, path: str) -> bool:
+    """Whether a GET of ``path`` reaches one of the app's routes."""
     scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
     return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
 
@@ -106,7 +107,7 @@ def _page_paths(request: Request) -> frozenset[str]:
     paths: frozenset[str] | None = getattr(request.app.state, "panel_page_paths", None)
     if paths is None:
         every = {link.path for section in SECTIONS for link in section.links}
-        paths = frozenset(p for p in every if _has_page(request.app, p))
+        paths = frozenset(p for p in every if has_page(request.app, p))
         request.app.state.panel_page_paths = paths
     return paths
 

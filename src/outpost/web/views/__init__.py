@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outpost.web.views import api_keys, auth, home, organizations, plans, profile, users
+from outpost.web.views import (
+    accounts,
+    api_keys,
+    auth,
+    home,
+    organizations,
+    plans,
+    profile,
+    users,
+)
 
-AREAS = (auth, home, api_keys, organizations, users, plans, profile)
+AREAS = (auth, home, accounts, api_keys, organizations, users, plans, profile)
 
 
 def panel_router() -> APIRouter:

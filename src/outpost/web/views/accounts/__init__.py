@@ -1,0 +1,12 @@
+"""Delivery accounts in the panel: the list, the new-account wizard and each account's areas.
+
+Every page of one account renders a template extending ``accounts/layout.html`` through
+``shell.render_account``, which adds the account's header and its secondary sidebar.
+Each area is a module with its own ``router``, included below.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
