@@ -31,12 +31,19 @@ def customer_account(
     email: str = "owner@verde.example",
     plan: str = "monthly",
     description: str = "Order confirmations",
+    smtp_password: str | None = None,
 ) -> CustomerAccount:
     """A customer of a reseller with an owner and one enabled account on ``plan``."""
     reseller = factory.reseller("Acme Hosting")
     customer = factory.customer(reseller, name)
     with db.session() as session:
-        account = make_account(session, org_id=customer.org_id, plan=plan, description=description)
+        account = make_account(
+            session,
+            org_id=customer.org_id,
+            plan=plan,
+            description=description,
+            smtp_password=smtp_password,
+        )
     return CustomerAccount(customer, person(customer, email, Role.owner), account.id)
 
 
