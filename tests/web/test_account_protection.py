@@ -7,13 +7,16 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from outpost.accounts.models import DeliveryAccount
 from outpost.db import Database
 from outpost.tenancy.models import Role
-from tests.factories import Factory
+from outpost.tokens.models import SendToken
+from tests.factories import Factory, make_domain, make_send_token
 from tests.web.account_areas import csrf_token, customer_account, expect_not_found
 from tests.web.conftest import Person, screenshot
+from tests.web.test_accessibility import LOW_CONTRAST, UNLABELLED
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +26,11 @@ def _account(db: Database, account_id: int) -> DeliveryAccount:
         account = session.get_one(DeliveryAccount, account_id)
         session.expunge(account)
         return account
+
+
+def _token_rows(db: Database, account_id: int) -> list[SendToken]:
+    with db.session() as session:
+        return list(session.scalars(select(SendToken).where(SendToken.account_id == account_id)))
 
 
 def test_bounce_alerts_and_the_suppression_list(
@@ -163,3 +171,38 @@ def test_a_read_only_user_sees_no_write_controls(
     account = _account(db, setup.account_id)
     assert account.suppression_enabled is True
     assert account.ip_allowlist == ["192.0.2.1"]
+
+
+def test_every_account_area_is_labelled_and_readable(
+    page: Page, factory: Factory, db: Database, person: Callable[..., Person]
+) -> None:
+    setup = customer_account(factory, db, person, plan="free")
+    with db.session() as session:
+        domain = make_domain(
+            session, org_id=setup.customer.org_id, name="shop.example", account_id=setup.account_id
+        )
+        session.get_one(DeliveryAccount, setup.account_id).ip_allowlist = ["192.0.2.1"]
+        make_send_token(session, session.get_one(DeliveryAccount, setup.account_id), ["192.0.2.1"])
+        domain_id = domain.id
+    [token_id] = [t.id for t in _token_rows(db, setup.account_id)]
+    setup.owner.log_in(page)
+    base = f"/accounts/{setup.account_id}"
+    for path in [
+        f"{base}/domains",
+        f"{base}/domains/{domain_id}/remove",
+        f"{base}/credentials",
+        f"{base}/password",
+        f"{base}/protection",
+        f"{base}/tokens",
+        f"{base}/tokens/new",
+        f"{base}/tokens/{token_id}",
+        f"{base}/tokens/{token_id}/delete",
+    ]:
+        page.goto(path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(LOW_CONTRAST) == [], path
+    page.goto(f"{base}/protection")
+    page.get_by_label("Add an address or range").fill("10.0.0.0/33")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator(".field-error")).to_be_visible()
+    assert page.evaluate(LOW_CONTRAST) == []

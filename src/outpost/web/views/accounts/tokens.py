@@ -220,5 +220,11 @@ def remove_token(
     token_id: int,
 ) -> Response:
     """Revoke a token: requests bearing it fail from now on."""
+    token = get_token(
+        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
+    )
+    name = token.name
     delete_token(session=session, caller=viewer.caller, account_id=account_id, token_id=token_id)
-    return redirect(request, _base(account_id), flash="The token was deleted; it no longer works.")
+    return redirect(
+        request, _base(account_id), flash=f"The token “{name}” was deleted; it no longer works."
+    )
