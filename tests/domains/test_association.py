@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from outpost.db import Database
-from outpost.domains.association import domain_counts
+from outpost.domains.association import (
+    associable_domains,
+    domain_counts,
+    get_associated_domain,
+)
 from outpost.domains.models import AccountDomain, DomainStatus
 from outpost.domains.service import sending_domain_for
+from outpost.errors import NotFound
 from outpost.plans.models import Plan
+from outpost.tenancy.models import Role
+from outpost.tenancy.scope import Caller
 from tests.factories import Factory, Tenant, make_account, make_domain
 
 
@@ -183,3 +191,35 @@ def test_sending_domain_for_the_send_path(
         assert found(account.id, "loose.test") is None
         assert found(account.id, "sub.ok.test") is None
         assert found(other_account.id, "ok.test") is None
+
+
+def test_associable_and_associated_domains_for_the_panel(factory: Factory, db: Database) -> None:
+    customer, account_id, (linked, free) = _setup(factory, db, "b.test", "a.test")
+    other = factory.customer()
+    caller = Caller(org_id=customer.org_id, org_kind=customer.kind, role=Role.owner)
+    stranger = Caller(org_id=other.org_id, org_kind=other.kind, role=Role.owner)
+    with db.session() as session:
+        pending = make_domain(
+            session, org_id=customer.org_id, name="c.test", status=DomainStatus.pending
+        ).id
+        make_domain(session, org_id=other.org_id, name="o.test")
+        session.add(AccountDomain(account_id=account_id, domain_id=linked))
+    with db.session() as session:
+        choices = associable_domains(session=session, caller=caller, account_id=account_id)
+        # Every status is offered (the page explains unverified ones), never a linked one.
+        assert [d.id for d in choices] == [free, pending]
+        found = get_associated_domain(
+            session=session, caller=caller, account_id=account_id, domain_id=linked
+        )
+        assert found.name == "b.test"
+        for domain_id in (free, 999_999):
+            with pytest.raises(NotFound):
+                get_associated_domain(
+                    session=session, caller=caller, account_id=account_id, domain_id=domain_id
+                )
+        with pytest.raises(NotFound):
+            associable_domains(session=session, caller=stranger, account_id=account_id)
+        with pytest.raises(NotFound):
+            get_associated_domain(
+                session=session, caller=stranger, account_id=account_id, domain_id=linked
+            )

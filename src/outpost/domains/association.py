@@ -76,6 +76,34 @@ def list_account_domains(
     return page, _capacity(session, account)
 
 
+def associable_domains(*, session: Session, caller: Caller, account_id: int) -> list[Domain]:
+    """The account's customer's domains not yet associated with it, by name (any status)."""
+    account = get_account(session=session, caller=caller, account_id=account_id)
+    linked = select(AccountDomain.domain_id).where(AccountDomain.account_id == account.id)
+    return list(
+        session.scalars(
+            select(Domain)
+            .where(Domain.org_id == account.org_id, Domain.id.not_in(linked))
+            .order_by(Domain.name, Domain.id)
+        )
+    )
+
+
+def get_associated_domain(
+    *, session: Session, caller: Caller, account_id: int, domain_id: int
+) -> Domain:
+    """A domain associated with an account the caller may see; NotFound otherwise."""
+    account = get_account(session=session, caller=caller, account_id=account_id)
+    domain = session.scalar(
+        select(Domain)
+        .join(AccountDomain, AccountDomain.domain_id == Domain.id)
+        .where(AccountDomain.account_id == account.id, Domain.id == domain_id)
+    )
+    if domain is None:
+        raise NotFound("This domain is not associated with the account.")
+    return domain
+
+
 def _find_domain(
     *, session: Session, caller: Caller, org_id: int, domain_id: int | None, name: str | None
 ) -> tuple[Domain, str]:

@@ -9,4 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from outpost.web.views.accounts import credentials, domains, protection, tokens
+
 router = APIRouter()
+router.include_router(domains.router)
+router.include_router(credentials.router)
+router.include_router(protection.router)
+router.include_router(tokens.router)
