@@ -9,4 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from outpost.web.views.accounts import messages, suppression
+
 router = APIRouter()
+router.include_router(suppression.router)
+router.include_router(messages.router)
