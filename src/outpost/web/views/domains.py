@@ -19,7 +19,7 @@ from outpost.domains.service import (
     list_domains,
     verify_domain,
 )
-from outpost.errors import Conflict, Forbidden, ValidationFailed
+from outpost.errors import Forbidden, ValidationFailed
 from outpost.pagination import PageParams
 from outpost.tenancy.models import OrgKind
 from outpost.tenancy.scope import require_write
@@ -232,6 +232,6 @@ def delete(
     try:
         with session.begin_nested():
             delete_domain(session=session, caller=viewer.caller, domain_id=domain_id)
-    except (Conflict, Forbidden) as exc:
+    except Forbidden as exc:
         return redirect(request, f"/domains/{domain_id}", flash=exc.message, level="error")
     return redirect(request, "/domains", flash=f"{name} was deleted.")
