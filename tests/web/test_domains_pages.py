@@ -13,7 +13,7 @@ from sqlalchemy import select
 from outpost.app import create_app
 from outpost.config import Settings
 from outpost.db import Database
-from outpost.domains.models import Domain
+from outpost.domains.models import Domain, DomainStatus
 from outpost.tenancy.models import Role
 from tests.factories import Factory, make_account, make_domain
 from tests.support.dns_server import DNSServer, Zone
@@ -237,3 +237,26 @@ def test_another_customer_gets_not_found_and_changes_nothing(
         domains = {d.name: d for d in session.scalars(select(Domain))}
         assert domains["victim.test"].last_checked_at is None
         assert domains["planted.test"].org_id == intruder.org_id
+
+
+def test_a_dns_server_that_does_not_answer_is_reported_as_such(
+    page: Page,
+    factory: Factory,
+    person: Callable[..., Person],
+    db: Database,
+    dns_server: DNSServer,
+) -> None:
+    customer = factory.customer()
+    with db.session() as session:
+        domain_id = make_domain(
+            session, org_id=customer.org_id, name="silent.test", status=DomainStatus.pending
+        ).id
+    person(customer, "owner@silent.example").log_in(page)
+    page.goto(f"/domains/{domain_id}")
+    dns_server.stop()
+    page.get_by_role("button", name="Verify now").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "silent.test is not verified yet: DNS did not answer for Ownership, SPF"
+    )
+    expect(page.locator(".record .badge", has_text="DNS did not answer")).to_have_count(6)
+    expect(page.locator(".subtitle")).to_contain_text("Not verified")

@@ -181,16 +181,19 @@ def domain_page(
 
 
 def _outcome(records: list[DnsRecordOut], domain: Domain) -> tuple[str, bool]:
-    wrong = [
-        PURPOSE_LABELS.get(r.purpose, r.purpose) for r in records if r.required and r.status != "ok"
-    ]
-    if not wrong:
+    """The flash message after a check, and whether it is good news."""
+    required = [r for r in records if r.required]
+    wrong = [PURPOSE_LABELS.get(r.purpose, r.purpose) for r in required if r.status == "failing"]
+    silent = [PURPOSE_LABELS.get(r.purpose, r.purpose) for r in required if r.status == "error"]
+    if not wrong and not silent:
         return f"All required records were found: {domain.name} is verified.", True
-    if domain.status is DomainStatus.failing:
-        lead = f"{domain.name} is failing"
-    else:
-        lead = f"{domain.name} is not verified yet"
-    return f"{lead}: {', '.join(wrong)} not found as expected. See each record below.", False
+    state = "is failing" if domain.status is DomainStatus.failing else "is not verified yet"
+    problems = []
+    if wrong:
+        problems.append(f"{', '.join(wrong)} not found as expected")
+    if silent:
+        problems.append(f"DNS did not answer for {', '.join(silent)}; try again in a moment")
+    return f"{domain.name} {state}: {'; '.join(problems)}. See each record below.", False
 
 
 @router.post("/domains/{domain_id}/verify")
