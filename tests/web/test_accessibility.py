@@ -27,6 +27,9 @@ PAGES = [
     "/plans/monthly/edit",
     "/profile",
     "/organization",
+    "/domains",
+    "/domains/new",
+    "/orders",
 ]
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -108,8 +111,12 @@ def test_keyboard_only_use_with_visible_focus(page: Page, operator_admin: Person
         "e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth"
     )
     assert outline.startswith("solid") and not outline.endswith(" 0px")
-    for _ in range(2):
+    # Tab along the sidebar (its links depend on which areas exist) to "Plans".
+    plans = page.get_by_role("navigation", name="Main").get_by_role("link", name="Plans")
+    for _ in range(12):
         page.keyboard.press("Tab")
+        if plans.evaluate("e => e === document.activeElement"):
+            break
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/plans$"))
 

@@ -22,8 +22,16 @@ from outpost.web.views.auth import safe_next
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import Factory
 
-SAMPLE_PATH_VALUES = {"org_id": "2", "user_id": "1", "key_id": "1", "code": "monthly"}
-SAMPLE_PATH_VALUES |= {"account_id": "1", "domain_id": "1", "token_id": "1"}
+SAMPLE_PATH_VALUES = {
+    "org_id": "2",
+    "user_id": "1",
+    "key_id": "1",
+    "code": "monthly",
+    "account_id": "1",
+    "domain_id": "1",
+    "order_id": "1",
+    "token_id": "1",
+}
 
 
 def log_in(

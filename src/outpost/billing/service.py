@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from outpost.accounts.models import DeliveryAccount, PaymentMethod
+from outpost.accounts.models import AccountStatus, DeliveryAccount, PaymentMethod
 from outpost.billing.fulfilment import apply_paid_order
 from outpost.billing.models import Order, OrderKind, OrderStatus
 from outpost.billing.schemas import OrderFilters
@@ -40,6 +40,16 @@ class OrderView:
 
     order: Order
     plan: Plan
+
+
+@dataclass(frozen=True)
+class OrderAccount:
+    """The account an order is for, as lists of orders name it."""
+
+    id: int
+    description: str
+    username: str
+    status: AccountStatus
 
 
 def has_billing_profile(org: Organization) -> bool:
@@ -212,3 +222,21 @@ def cancel_order(*, session: Session, caller: Caller, order_id: int) -> OrderVie
     order.cancelled_at = utcnow()
     session.flush()
     return _view(session, order)
+
+
+def accounts_of_orders(
+    *, session: Session, caller: Caller, orders: Sequence[Order]
+) -> dict[int, OrderAccount]:
+    """The accounts ``orders`` are for, by id, in one query (those the caller may see)."""
+    ids = {o.account_id for o in orders if o.account_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            DeliveryAccount.id,
+            DeliveryAccount.description,
+            DeliveryAccount.username,
+            DeliveryAccount.status,
+        ).where(DeliveryAccount.id.in_(ids), visible_orgs(caller, DeliveryAccount.org_id))
+    )
+    return {row.id: OrderAccount(row.id, row.description, row.username, row.status) for row in rows}

@@ -39,7 +39,7 @@ def list_events(
     filters = service.EventFilter(
         type=type, recipient=recipient, message_id=message_id, since=since, until=until
     )
-    page, message_ids = service.list_events(
+    page, messages = service.list_events(
         session=session, caller=caller, account_id=account_id, params=paging, filters=filters
     )
     return {
@@ -49,7 +49,7 @@ def list_events(
                 type=e.type,
                 created_at=e.created_at,
                 recipient=e.address,
-                message_id=message_ids.get(e.message_id) if e.message_id else None,
+                message_id=messages[e.message_id].message_id if e.message_id in messages else None,
                 details=e.details,
             )
             for e in page.items

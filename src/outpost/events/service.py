@@ -24,11 +24,21 @@ MAX_STATS_DAYS = 366
 
 
 @dataclass(frozen=True)
+class MessageRef:
+    """The message an event belongs to, as the log shows it."""
+
+    message_id: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class EventFilter:
     """What the message log is narrowed to."""
 
     type: EventType | None = None
     recipient: str | None = None
+    # Part of the recipient address, for the panel's search box (case-insensitive).
+    recipient_contains: str | None = None
     message_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -36,8 +46,8 @@ class EventFilter:
 
 def list_events(
     *, session: Session, caller: Caller, account_id: int, params: PageParams, filters: EventFilter
-) -> tuple[Page[Event], dict[int, str]]:
-    """A page of the account's events, newest first, and the Message-IDs they refer to."""
+) -> tuple[Page[Event], dict[int, MessageRef]]:
+    """A page of the account's events, newest first, and the messages they refer to."""
     account = get_account(session=session, caller=caller, account_id=account_id)
     statement = select(Event).where(Event.account_id == account.id)
     applied: dict[str, str] = {}
@@ -47,6 +57,12 @@ def list_events(
     if filters.recipient:
         statement = statement.where(func.lower(Event.address) == filters.recipient.lower())
         applied["recipient"] = filters.recipient
+    if filters.recipient_contains:
+        wanted_part = filters.recipient_contains.strip().lower()
+        statement = statement.where(
+            func.lower(Event.address).contains(wanted_part, autoescape=True)
+        )
+        applied["recipient_contains"] = wanted_part
     if filters.message_id:
         wanted = filters.message_id.strip().strip("<>")
         messages = select(Message.id).where(
@@ -70,14 +86,14 @@ def list_events(
         filters=applied or None,
     )
     ids = {e.message_id for e in page.items if e.message_id is not None}
-    message_ids = (
-        dict(
-            session.execute(select(Message.id, Message.message_id).where(Message.id.in_(ids))).all()
-        )
+    rows = (
+        session.execute(
+            select(Message.id, Message.message_id, Message.subject).where(Message.id.in_(ids))
+        ).all()
         if ids
-        else {}
+        else []
     )
-    return page, message_ids
+    return page, {row.id: MessageRef(row.message_id, row.subject) for row in rows}
 
 
 def daily_stats(

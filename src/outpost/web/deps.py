@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,15 +41,22 @@ def get_viewer(request: Request, session: DbSession) -> Viewer:
 CurrentViewer = Annotated[Viewer, Depends(get_viewer, scope="function")]
 
 
-async def get_posted_form(request: Request, viewer: CurrentViewer) -> FormData:
-    """The submitted form, refused unless it carries the session's CSRF token."""
+async def get_posted_form(request: Request, viewer: CurrentViewer) -> AsyncIterator[FormData]:
+    """The submitted form, refused unless it carries the session's CSRF token.
+
+    Uploaded files (spooled to temporary files) are closed once the route has run.
+    """
     form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    if not isinstance(sent, str) or not constant_time_equals(sent, viewer.csrf_token):
-        raise Forbidden(
-            "This form has expired or was not sent from the panel. Reload the page and try again."
-        )
-    return form
+    try:
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not constant_time_equals(sent, viewer.csrf_token):
+            raise Forbidden(
+                "This form has expired or was not sent from the panel. "
+                "Reload the page and try again."
+            )
+        yield form
+    finally:
+        await form.close()
 
 
 PostedForm = Annotated[FormData, Depends(get_posted_form, scope="function")]

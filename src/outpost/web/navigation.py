@@ -1,7 +1,7 @@
 """The sidebar: which links a user sees, by organization kind, role and existing pages.
 
 Sections list every area of the panel, including those whose pages other packages add
-later (accounts, domains, suppression, events). A link is shown only when the app has a
+later (accounts, domains, orders). A link is shown only when the app has a
 page at its path, so the sidebar never offers a dead link.
 """
 
@@ -55,8 +55,7 @@ SECTIONS: tuple[NavSection, ...] = (
         (
             NavLink("Accounts", "/accounts", "send"),
             NavLink("Domains", "/domains", "globe"),
-            NavLink("Suppression", "/suppression", "shield"),
-            NavLink("Events", "/events", "activity"),
+            NavLink("Orders", "/orders", "receipt"),
         ),
     ),
     NavSection(

@@ -8,14 +8,16 @@ from outpost.web.views import (
     accounts,
     api_keys,
     auth,
+    domains,
     home,
+    orders,
     organizations,
     plans,
     profile,
     users,
 )
 
-AREAS = (auth, home, accounts, api_keys, organizations, users, plans, profile)
+AREAS = (auth, home, accounts, api_keys, domains, orders, organizations, users, plans, profile)
 
 
 def panel_router() -> APIRouter:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outpost.web.views.accounts import credentials, domains, protection, tokens
+from outpost.web.views.accounts import (
+    credentials,
+    domains,
+    messages,
+    protection,
+    suppression,
+    tokens,
+)
 
 router = APIRouter()
-router.include_router(domains.router)
-router.include_router(credentials.router)
-router.include_router(protection.router)
-router.include_router(tokens.router)
+for _area in (domains, credentials, protection, tokens, suppression, messages):
+    router.include_router(_area.router)
