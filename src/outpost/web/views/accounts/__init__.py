@@ -9,4 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from outpost.web.views.accounts import dashboard, listing, service, wizard
+
 router = APIRouter()
+# The wizard's /accounts/new before the dashboard's /accounts/{account_id}.
+for area in (listing, wizard, dashboard, service):
+    router.include_router(area.router)
