@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from outpost.accounts.models import DeliveryAccount
 from outpost.accounts.service import quote_new_account
-from outpost.errors import Forbidden, ValidationFailed
 from outpost.db import utcnow
+from outpost.errors import Forbidden, ValidationFailed
 from outpost.tenancy.models import Organization, OrgKind, Role
 from outpost.tenancy.scope import Caller
 from tests.accounts.helpers import BILLING
