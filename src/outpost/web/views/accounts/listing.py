@@ -70,14 +70,16 @@ def account_list(request: Request, session: DbSession, viewer: CurrentViewer) ->
     if applied["status"] not in dict(QUICK_FILTERS):
         applied["status"] = ""
     page_number = query.get("page", "1")
+    plans = list_plans(session=session, include_inactive=True)
     context: dict[str, Any] = {
         "applied": applied,
         "link": _linker(applied),
         "sorting": _sort_state(applied),
         "quick_filters": QUICK_FILTERS,
         "type_labels": TYPE_LABELS,
-        "plans": list_plans(session=session, include_inactive=True),
+        "plans": plans,
         "advanced": any(applied[name] for name in FILTER_FIELDS),
+        "plan_label": next((p.name for p in plans if p.code == applied["plan"]), applied["plan"]),
         "values": {name: applied[name] for name in FILTER_FIELDS},
     }
     try:

@@ -34,6 +34,12 @@ from outpost.web.views.accounts.shell import TYPE_LABELS
 
 router = APIRouter()
 MAX_CUSTOMERS_IN_PICKER = 500
+FIELD_LABELS = {
+    "org_id": "Customer",
+    "type": "Sending type",
+    "accept_contract": "Contract terms",
+    **{f"billing.{name}": label for name, label, _ in BILLING_FIELDS},
+}
 TEMPLATES = {
     steps.ACCOUNT: "accounts/wizard_account.html",
     steps.PLAN: "accounts/wizard_plan.html",
@@ -76,7 +82,9 @@ def _step_context(
         "customer_types": CUSTOMER_TYPES,
         "payment_choices": PAYMENT_METHODS,
         "payment_methods": PAYMENT_METHOD_LABELS,
-        "notify": confirmation_recipient(session, found.customer) if found else None,
+        # The billing e-mail typed on step 3 is saved only with the account.
+        "notify": state.get("billing.email_address")
+        or (confirmation_recipient(session, found.customer) if found else None),
     }
 
 
@@ -103,6 +111,7 @@ def _render(
         "errors": errors or {},
         "problem": problem,
         "type_labels": TYPE_LABELS,
+        "field_labels": FIELD_LABELS,
         **_step_context(session, viewer, step, state, found),
     }
     status = 422 if errors or problem else 200
