@@ -17,6 +17,7 @@ from outpost.sending.models import Message, MessageBody, MessageSource, Recipien
 from outpost.tenancy.models import Organization
 from tests.factories import Factory
 from tests.web.conftest import Person, screenshot
+from tests.web.test_accessibility import LOW_CONTRAST, UNLABELLED
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +111,8 @@ def test_a_paid_account_is_ordered_with_billing_details_and_a_live_price(
     slider.press("ArrowRight")
     expect(price).to_have_text("60.00 EUR per month")
     slider.press("ArrowLeft")
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(LOW_CONTRAST) == []
     screenshot(page, "wizard-step-2")
     _continue(page)
 
@@ -125,6 +128,8 @@ def test_a_paid_account_is_ordered_with_billing_details_and_a_live_price(
         "Last name: Is required: a first and last name, or a company name"
     )
     expect(errors).to_contain_text("Contract terms: Must be accepted")
+    assert page.evaluate(UNLABELLED) == []
+    assert page.evaluate(LOW_CONTRAST) == []
     page.get_by_label("First name").fill("Giulia")
     page.get_by_label("Last name").fill("Bianchi")
     page.get_by_label("Billing e-mail").fill("billing@bellavista.example")
@@ -138,6 +143,7 @@ def test_a_paid_account_is_ordered_with_billing_details_and_a_live_price(
     expect(summary).to_contain_text("50,000 per month")
     expect(summary).to_contain_text("PayPal, paid manually")
     expect(page.get_by_text("e-mailed to billing@bellavista.example")).to_be_visible()
+    assert page.evaluate(LOW_CONTRAST) == []
     screenshot(page, "wizard-step-4")
     page.get_by_role("button", name="Order").click()
 

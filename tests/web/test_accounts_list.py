@@ -13,6 +13,7 @@ from outpost.db import Database
 from outpost.tenancy.models import Role
 from tests.factories import Factory, make_account
 from tests.web.conftest import Person, screenshot
+from tests.web.test_accessibility import LOW_CONTRAST
 
 pytestmark = pytest.mark.browser
 
@@ -92,6 +93,7 @@ def test_quick_filter_advanced_filter_search_sort_and_pages(
     # The description is text, never markup.
     expect(page.get_by_role("link", name="Old <b>shop</b>")).to_be_visible()
     expect(page.locator("table.accounts-table tbody tr")).to_have_count(20)
+    assert page.evaluate(LOW_CONTRAST) == []
     screenshot(page, "accounts-list")
 
     # Paging.

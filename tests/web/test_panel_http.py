@@ -22,7 +22,13 @@ from outpost.web.views.auth import safe_next
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import Factory
 
-SAMPLE_PATH_VALUES = {"org_id": "2", "user_id": "1", "key_id": "1", "code": "monthly"}
+SAMPLE_PATH_VALUES = {
+    "org_id": "2",
+    "user_id": "1",
+    "key_id": "1",
+    "code": "monthly",
+    "account_id": "1",
+}
 
 
 def log_in(

@@ -195,7 +195,11 @@ def terminate(
             request,
             "accounts/service_terminate.html",
             view,
-            {"errors": errors, "values": values_of(form)},
+            {
+                "errors": errors,
+                "values": values_of(form),
+                "field_labels": {"confirm_username": "Confirmation"},
+            },
             status_code=422,
         )
     description = view.account.description
