@@ -62,22 +62,17 @@ def queue_order_confirmation(
     to = confirmation_recipient(session, org)
     if to is None:
         return False
-    text = "\n".join(
-        [
-            f"Thank you for your order, {org.name}.",
-            "",
-            f"Order number: {order.id}",
-            f"What: {order.description}",
-            f"Plan: {plan.name}, {order.messages:,} messages",
-            f"Total: {amount_of(order)}",
-            f"Payment method: {PAYMENT_METHOD_LABELS[order.payment_method]}"
-            if order.payment_method
-            else "",
-            "",
-            payment_instructions(order),
-            "",
-        ]
-    )
+    lines = [
+        f"Thank you for your order, {org.name}.",
+        "",
+        f"Order number: {order.id}",
+        f"What: {order.description}",
+        f"Plan: {plan.name}, {order.messages:,} messages",
+        f"Total: {amount_of(order)}",
+    ]
+    if order.payment_method is not None:
+        lines.append(f"Payment method: {PAYMENT_METHOD_LABELS[order.payment_method]}")
+    text = "\n".join([*lines, "", payment_instructions(order), ""])
     queue_notice(
         session=session,
         settings=settings,
