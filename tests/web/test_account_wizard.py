@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from outpost.tenancy.models import Organization
 from tests.factories import Factory
 from tests.web.conftest import Person, screenshot
 from tests.web.test_accessibility import LOW_CONTRAST, UNLABELLED
+from tests.web.test_panel_http import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +70,7 @@ def test_a_free_account_is_activated_at_once_and_shows_its_password_once(
             "promotional",
             customer.org_id,
         )
+    screenshot(page, "wizard-created")
     page.get_by_role("link", name="Go to the account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Table bookings")
 
@@ -191,3 +194,24 @@ def test_back_keeps_the_answers(
     )
     page.get_by_role("button", name="Back").click()
     expect(page.get_by_label("Description")).to_have_value("Invoices by mail")
+
+
+def test_answers_carried_between_steps_are_escaped(client: TestClient, factory: Factory) -> None:
+    customer = factory.customer(None, "Escaping Ltd")
+    hostile = '"><script>alert(1)</script>'
+    token = log_in(client)
+    response = client.post(
+        "/accounts/new",
+        data={
+            "csrf_token": token,
+            "step": "1",
+            "go": "next",
+            "description": hostile,
+            "type": "transactional",
+            "org_id": str(customer.org_id),
+        },
+    )
+    assert response.status_code == 200
+    assert "Plan and messages" in response.text
+    assert hostile not in response.text
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in response.text

@@ -10,7 +10,7 @@ from outpost.db import utcnow
 from outpost.events.service import daily_stats
 from outpost.web.deps import CurrentViewer
 from outpost.web.views.accounts.chart import SERIES, daily_chart
-from outpost.web.views.accounts.service import pending_order_views
+from outpost.web.views.accounts.pending import pending_order_views
 from outpost.web.views.accounts.shell import load_account, render_account
 
 router = APIRouter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -13,16 +12,16 @@ from outpost.accounts.purchases import buy_extra_messages, change_plan
 from outpost.accounts.schemas import ExtraMessagesPurchase, PlanChange
 from outpost.accounts.service import terminate_account
 from outpost.api.deps import DbSession
-from outpost.billing.confirmation import PAYMENT_METHOD_LABELS, amount_of, payment_instructions
+from outpost.billing.confirmation import PAYMENT_METHOD_LABELS, amount_of
 from outpost.billing.models import Order
-from outpost.billing.service import has_billing_profile, pending_orders, plans_by_id
+from outpost.billing.service import has_billing_profile
 from outpost.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from outpost.plans.models import Plan
 from outpost.plans.service import list_plans
 from outpost.tenancy.models import Organization
 from outpost.web.deps import CurrentViewer, PostedForm
 from outpost.web.forms import errors_by_field, optional, text, validate, values_of
 from outpost.web.render import redirect
+from outpost.web.views.accounts.pending import pending_order_views
 from outpost.web.views.accounts.plan_picker import (
     PAYMENT_METHODS,
     extra_packages,
@@ -32,25 +31,6 @@ from outpost.web.views.accounts.plan_picker import (
 from outpost.web.views.accounts.shell import load_account, render_account
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class PendingOrder:
-    """An order waiting for payment, with what to pay and how."""
-
-    order: Order
-    plan: Plan
-    amount: str
-    instructions: str
-
-
-def pending_order_views(session: Session, view: AccountView) -> list[PendingOrder]:
-    """The account's orders waiting for payment (``view`` is already in the viewer's scope)."""
-    orders = pending_orders(session=session, account_id=view.account.id)
-    plans = plans_by_id(session, (o.plan_id for o in orders))
-    return [
-        PendingOrder(o, plans[o.plan_id], amount_of(o), payment_instructions(o)) for o in orders
-    ]
 
 
 def _page(

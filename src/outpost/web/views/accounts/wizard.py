@@ -100,7 +100,14 @@ def _render(
     problem: str = "",
 ) -> Response:
     if step in (steps.PAYMENT, steps.SUMMARY) and found is None:
-        found = steps.quote(session, viewer, state)
+        try:
+            found = steps.quote(session, viewer, state)
+        except ValidationFailed as exc:
+            # Going back to a step whose earlier answers no longer hold (a plan withdrawn).
+            earlier = min(steps.step_of_field(e.field) for e in exc.errors)
+            if earlier >= step:
+                raise
+            return _render(request, session, viewer, earlier, state, errors=errors_by_field(exc))
     free = found is not None and found.plan is not None and found.plan.kind is PlanKind.free
     context = {
         "step": step,
