@@ -54,8 +54,16 @@ def test_a_quote_refuses_what_creation_refuses(session: Session, factory: Factor
     with pytest.raises(ValidationFailed) as second_free:
         quote_new_account(session=session, caller=caller, org_id=None, plan="free")
     assert second_free.value.errors[0].field == "plan"
+    make_account(session, org_id=customer.org_id, plan="monthly")
+    org = session.get_one(Organization, customer.org_id)
+    org.restrictions = {"max_accounts_per_plan": {"monthly": 1}}
+    with pytest.raises(ValidationFailed) as restricted:
+        quote_new_account(
+            session=session, caller=caller, org_id=None, plan="monthly", messages=10_000
+        )
+    assert restricted.value.errors[0].description.startswith("your provider allows at most 1")
     with pytest.raises(ValidationFailed) as bad_tier:
-        quote_new_account(session=session, caller=caller, org_id=None, plan="monthly", messages=7)
+        quote_new_account(session=session, caller=caller, org_id=None, plan="prepaid", messages=7)
     assert bad_tier.value.errors[0].field == "messages"
     with pytest.raises(ValidationFailed) as foreign:
         quote_new_account(
