@@ -55,7 +55,7 @@ def create_account(
     session: DbSession, caller: CurrentCaller, settings: AppSettings, data: AccountCreate
 ) -> dict[str, Any]:
     """Create an account; the SMTP password is in this answer only."""
-    created = service.create_account(session=session, caller=caller, data=data)
+    created = service.create_account(session=session, settings=settings, caller=caller, data=data)
     order = OrderOut.of(created.order.order, created.order.plan) if created.order else None
     return resources(
         AccountCreated.detail(created.account, settings, password=created.password, order=order)
@@ -117,7 +117,9 @@ def change_plan(
     data: PlanChange,
 ) -> dict[str, Any]:
     """Order a plan change (applied when paid); a move to free is immediate."""
-    result = purchases.change_plan(session=session, caller=caller, account_id=account_id, data=data)
+    result = purchases.change_plan(
+        session=session, settings=settings, caller=caller, account_id=account_id, data=data
+    )
     order = OrderOut.of(result.order.order, result.order.plan) if result.order else None
     return resources(
         PlanChangeOut(account=AccountOut.detail(result.account, settings), order=order)
@@ -126,11 +128,15 @@ def change_plan(
 
 @router.post("/{account_id}/extra-messages", status_code=201)
 def buy_extra_messages(
-    session: DbSession, caller: CurrentCaller, account_id: int, data: ExtraMessagesPurchase
+    session: DbSession,
+    caller: CurrentCaller,
+    settings: AppSettings,
+    account_id: int,
+    data: ExtraMessagesPurchase,
 ) -> dict[str, Any]:
     """Order extra messages, added when the order is paid."""
     view = purchases.buy_extra_messages(
-        session=session, caller=caller, account_id=account_id, data=data
+        session=session, settings=settings, caller=caller, account_id=account_id, data=data
     )
     return resources(OrderOut.of(view.order, view.plan))
 

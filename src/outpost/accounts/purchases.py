@@ -27,6 +27,7 @@ from outpost.billing.service import (
     place_order,
     require_billing_profile,
 )
+from outpost.config import Settings
 from outpost.db import utcnow
 from outpost.errors import Conflict, ValidationFailed
 from outpost.plans.models import Plan, PlanKind
@@ -68,6 +69,7 @@ def _check_can_change(session: Session, account: DeliveryAccount) -> None:
 def change_plan(
     *,
     session: Session,
+    settings: Settings,
     caller: Caller,
     account_id: int,
     data: PlanChange,
@@ -99,6 +101,7 @@ def change_plan(
     kind = _plan_order_kind(account, plan)
     order = place_order(
         session=session,
+        settings=settings,
         account=account,
         kind=kind,
         plan=plan,
@@ -112,7 +115,12 @@ def change_plan(
 
 
 def buy_extra_messages(
-    *, session: Session, caller: Caller, account_id: int, data: ExtraMessagesPurchase
+    *,
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    account_id: int,
+    data: ExtraMessagesPurchase,
 ) -> OrderView:
     """Order extra messages for an account (added when paid, valid one year)."""
     account = get_account(session=session, caller=caller, account_id=account_id)
@@ -124,6 +132,7 @@ def buy_extra_messages(
     require_billing_profile(session.get_one(Organization, account.org_id))
     order = place_order(
         session=session,
+        settings=settings,
         account=account,
         kind=OrderKind.extra_messages,
         plan=plan,

@@ -24,13 +24,16 @@ from outpost.billing.models import OrderKind
 from outpost.billing.service import (
     OrderView,
     cancel_pending_orders,
+    has_billing_profile,
     place_order,
     require_billing_profile,
 )
+from outpost.config import Settings
 from outpost.db import utcnow
 from outpost.errors import Conflict, NotFound, OutpostError, ValidationFailed
 from outpost.netaccess import normalize_allowlist
-from outpost.plans.models import PlanKind
+from outpost.plans.models import Plan, PlanKind
+from outpost.plans.service import Price
 from outpost.security import generate_password, generate_username, hash_password
 from outpost.tenancy.models import Organization, OrgKind
 from outpost.tenancy.schemas import OrganizationUpdate
@@ -90,6 +93,37 @@ def _customer_for(session: Session, caller: Caller, org_id: int | None) -> Organ
     return lock_customer(session, visible)
 
 
+@dataclass(frozen=True)
+class NewAccountQuote:
+    """What creating an account would give a customer and cost, checked as creation checks it."""
+
+    customer: Organization
+    plan: Plan | None
+    messages: int | None
+    price: Price | None
+    needs_billing: bool
+
+
+def quote_new_account(
+    *,
+    session: Session,
+    caller: Caller,
+    org_id: int | None,
+    plan: str | None = None,
+    messages: int | None = None,
+) -> NewAccountQuote:
+    """Check the customer (and the plan and tier, when given) of an account not created yet."""
+    require_write(caller)
+    org = _customer_for(session, caller, org_id)
+    if plan is None:
+        return NewAccountQuote(org, None, None, None, needs_billing=False)
+    chosen = resolve_plan(session, plan)
+    count, price = tier_for(chosen, messages)
+    check_plan_allowed(session, org, chosen)
+    paid = chosen.kind is not PlanKind.free
+    return NewAccountQuote(org, chosen, count, price, paid and not has_billing_profile(org))
+
+
 def unused_username(session: Session, generate: Callable[[], str] = generate_username) -> str:
     """A generated username no account has yet (the unique index backs this check)."""
     for _attempt in range(10):
@@ -114,7 +148,12 @@ def _fill_billing(session: Session, caller: Caller, org: Organization, data: Acc
 
 
 def create_account(
-    *, session: Session, caller: Caller, data: AccountCreate, now: datetime | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    data: AccountCreate,
+    now: datetime | None = None,
 ) -> CreatedAccount:
     """Create an account: free ones are enabled at once, paid ones wait for their order."""
     require_write(caller)
@@ -156,6 +195,7 @@ def create_account(
     if paid:
         order = place_order(
             session=session,
+            settings=settings,
             account=account,
             kind=OrderKind.new_account,
             plan=plan,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, DeliveryAccount, PaymentMethod
+from outpost.billing.confirmation import queue_order_confirmation
 from outpost.billing.fulfilment import apply_paid_order
 from outpost.billing.models import Order, OrderKind, OrderStatus
 from outpost.billing.schemas import OrderFilters
+from outpost.config import Settings
 from outpost.db import utcnow
-from outpost.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from outpost.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from outpost.pagination import Page, PageParams, paginate
 from outpost.plans.models import Plan
 from outpost.plans.service import Price
@@ -52,13 +55,27 @@ class OrderAccount:
     status: AccountStatus
 
 
-def has_billing_profile(org: Organization) -> bool:
-    """Whether ``org`` has a usable billing profile and accepted the contract."""
-    billing = org.billing or {}
+def billing_problems(billing: Mapping[str, Any], *, contract_accepted: bool) -> list[FieldError]:
+    """What keeps a billing profile from allowing paid purchases, by form field."""
+    problems = []
     named = bool(billing.get("company_name")) or bool(
         billing.get("firstname") and billing.get("lastname")
     )
-    return named and bool(billing.get("country")) and org.contract_accepted_at is not None
+    if not named:
+        problems.append(
+            FieldError("billing.lastname", "is required: a first and last name, or a company name")
+        )
+    if not billing.get("country"):
+        problems.append(FieldError("billing.country", "is required"))
+    if not contract_accepted:
+        problems.append(FieldError("accept_contract", "must be accepted to buy a paid plan"))
+    return problems
+
+
+def has_billing_profile(org: Organization) -> bool:
+    """Whether ``org`` has a usable billing profile and accepted the contract."""
+    accepted = org.contract_accepted_at is not None
+    return not billing_problems(org.billing or {}, contract_accepted=accepted)
 
 
 def require_billing_profile(org: Organization) -> None:
@@ -70,6 +87,7 @@ def require_billing_profile(org: Organization) -> None:
 def place_order(
     *,
     session: Session,
+    settings: Settings,
     account: DeliveryAccount,
     kind: OrderKind,
     plan: Plan,
@@ -78,7 +96,7 @@ def place_order(
     payment_method: PaymentMethod | None,
     description: str,
 ) -> Order:
-    """A pending order for ``account``."""
+    """A pending order for ``account``; its customer is sent the payment instructions."""
     order = Order(
         org_id=account.org_id,
         account_id=account.id,
@@ -93,6 +111,7 @@ def place_order(
     )
     session.add(order)
     session.flush()
+    queue_order_confirmation(session=session, settings=settings, order=order, plan=plan)
     return order
 
 

@@ -12,7 +12,7 @@ from outpost.accounts import listing, service
 from outpost.accounts.listing import AccountView
 from outpost.accounts.models import AccountType, PaymentMethod
 from outpost.accounts.schemas import AccountCreate, AccountFilters
-from outpost.cli.common import console, operator_session, print_table
+from outpost.cli.common import console, operator_session, print_table, settings
 from outpost.errors import FieldError, ValidationFailed
 from outpost.pagination import PageParams
 
@@ -136,7 +136,9 @@ def create(
                 "payment_method": payment_method,
             },
         )
-        created = service.create_account(session=session, caller=caller, data=data)
+        created = service.create_account(
+            session=session, settings=settings(), caller=caller, data=data
+        )
         _show(created.account, "Created")
         console.print(f"SMTP password (shown once): {created.password}")
         if created.order is not None:

@@ -6,31 +6,23 @@ transaction per recipient.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
-from outpost.addresses import domain_of
 from outpost.config import Settings
-from outpost.db import utcnow
 from outpost.delivery.outcome import BounceKind, DeliveryOutcome, OutcomeKind, expired
 from outpost.delivery.queue import ClaimedRecipient
-from outpost.domains.models import Domain
 from outpost.events.models import EventType
 from outpost.events.recording import add_events, count_daily
+from outpost.notices import queue_notice
 from outpost.sending.models import (
-    BodyFormat,
-    Message,
-    MessageBody,
     MessageSource,
     Recipient,
-    RecipientStatus,
 )
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
@@ -244,10 +236,6 @@ def queue_bounce_alert(
     bounces: list[tuple[ClaimedRecipient, DeliveryOutcome]],
 ) -> None:
     """Queue a notice about hard bounces, delivered by the same workers as any message."""
-    sender = settings.resolved_system_sender()
-    sender_domain = session.scalar(
-        select(Domain.id).where(Domain.name == domain_of(sender), Domain.verified_at.is_not(None))
-    )
     lines = [f"{r.address}: {o.reply}" for r, o in bounces]
     subject = (
         f"Bounce alert: {bounces[0][0].address} bounced"
@@ -258,43 +246,12 @@ def queue_bounce_alert(
         "These addresses bounced permanently and were added to the account's "
         "suppression list:\n\n" + "\n".join(lines) + "\n"
     )
-    now = utcnow()
-    message_id = f"{uuid.uuid4()}@{settings.hostname}"
-    body = {
-        "from": {"address": sender, "name": "Outpost"},
-        "to": to,
-        "subject": subject,
-        "text_body": text,
-        "headers": {"Auto-Submitted": "auto-generated"},
-        "message_id": message_id,
-        "date": now.isoformat(),
-    }
-    content = json.dumps(body).encode()
-    message = Message(
+    queue_notice(
+        session=session,
+        settings=settings,
         account_id=account_id,
-        source=MessageSource.system,
-        request_id=str(uuid.uuid4()),
-        message_id=message_id,
-        mail_from=sender,
-        sender_domain_id=sender_domain,
+        to=to,
         subject=subject,
-        size=len(content),
-        tags=["bounce-alert"],
-        meta={},
-        created_at=now,
+        text=text,
+        tag="bounce-alert",
     )
-    session.add(message)
-    session.flush()
-    session.add(MessageBody(message_id=message.id, format=BodyFormat.api_json, content=content))
-    session.add(
-        Recipient(
-            message_id=message.id,
-            account_id=account_id,
-            address=to,
-            domain=domain_of(to),
-            status=RecipientStatus.queued,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
-    session.flush()

@@ -40,7 +40,8 @@ BILLING_FIELDS: list[tuple[str, str, str]] = [
 ]
 
 
-def _billing(form: FormData) -> dict[str, Any]:
+def billing_from(form: FormData) -> dict[str, Any]:
+    """The billing profile fields of a form (`billing.<field>`), as the service takes them."""
     billing: dict[str, Any] = {
         name: text(form, f"billing.{name}") for name in BillingProfile.model_fields
     }
@@ -68,7 +69,7 @@ def creation_from(form: FormData, *, kind: OrgKind, plans: Sequence[Plan]) -> Or
         "kind": kind,
         "name": text(form, "name"),
         "parent_id": optional(form, "parent_id"),
-        "billing": _billing(form),
+        "billing": billing_from(form),
         "owner_email": optional(form, "owner_email"),
         "owner_password": raw(form, "owner_password") or None,
     }
@@ -82,7 +83,7 @@ def update_from(
     form: FormData, *, org: Organization, managed: bool, plans: Sequence[Plan]
 ) -> OrganizationUpdate:
     """Changes from the edit form; only a manager sends status, package and restrictions."""
-    data: dict[str, Any] = {"name": text(form, "name"), "billing": _billing(form)}
+    data: dict[str, Any] = {"name": text(form, "name"), "billing": billing_from(form)}
     if managed:
         data["status"] = text(form, "status")
         if org.kind is OrgKind.customer:

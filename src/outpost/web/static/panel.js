@@ -124,4 +124,31 @@
     var input = copy.querySelector("input");
     if (input) input.focus();
   });
+  // Account plans: each plan's slider shows the messages and price of the chosen tier, read
+  // from the table the server wrote in data-tiers (the server prices every tier itself).
+  function showTier(slider) {
+    var tiers = JSON.parse(slider.getAttribute("data-tiers") || "[]");
+    var tier = tiers[Number(slider.value)];
+    var box = slider.closest("[data-tier-picker]");
+    if (!tier || !box) return;
+    box.querySelector("[data-tier-messages]").textContent = tier.messages;
+    box.querySelector("[data-tier-price]").textContent = tier.price;
+    slider.setAttribute("aria-valuetext", tier.messages + " messages, " + tier.price);
+  }
+  on("[data-tiers]", "input", function (e, slider) { showTier(slider); });
+
+  // Only the chosen plan's card is expanded; picking a plan by its slider selects it too.
+  function selectPlan(option) {
+    var picker = option.closest("[data-plan-picker]");
+    if (!picker) return;
+    picker.querySelectorAll("[data-plan-option]").forEach(function (other) {
+      other.classList.toggle("is-selected", other === option);
+    });
+    var radio = option.querySelector('input[type="radio"]');
+    if (radio && !radio.checked) radio.checked = true;
+  }
+  on("[data-plan-option]", "change", function (e, option) { selectPlan(option); });
+  on("[data-plan-option]", "focusin", function (e, option) {
+    if (e.target.matches("[data-tiers]")) selectPlan(option);
+  });
 })();

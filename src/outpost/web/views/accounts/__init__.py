@@ -11,13 +11,29 @@ from fastapi import APIRouter
 
 from outpost.web.views.accounts import (
     credentials,
+    dashboard,
     domains,
+    listing,
     messages,
     protection,
+    service,
     suppression,
     tokens,
+    wizard,
 )
 
 router = APIRouter()
-for _area in (domains, credentials, protection, tokens, suppression, messages):
+# The wizard's /accounts/new before the dashboard's /accounts/{account_id}.
+for _area in (
+    listing,
+    wizard,
+    dashboard,
+    service,
+    domains,
+    credentials,
+    protection,
+    tokens,
+    suppression,
+    messages,
+):
     router.include_router(_area.router)
