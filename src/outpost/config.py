@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     smtp_login_failure_window: int = Field(
         default=300, description="Seconds over which failed SMTP logins are counted."
     )
+    panel_login_max_failures: int = Field(
+        default=10, description="Failed panel logins per IP or e-mail before a pause."
+    )
+    panel_login_failure_window: int = Field(
+        default=900, description="Seconds over which failed panel logins are counted."
+    )
 
     dns_resolver: str = Field(
         default="",

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from outpost.app import create_app
 from outpost.config import Settings
@@ -17,6 +18,7 @@ from outpost.tenancy.models import OrgStatus, Role
 from outpost.tenancy.schemas import OrganizationUpdate
 from outpost.tenancy.scope import Caller
 from outpost.tenancy.service import update_organization
+from outpost.throttle import FailedLogins
 from outpost.web.views import AREAS
 from outpost.web.views.auth import safe_next
 from tests.conftest import ADMIN_PASSWORD
@@ -95,6 +97,37 @@ def test_login_needs_its_own_form_token(client: TestClient) -> None:
     assert response.status_code == 403
     assert "The login form expired" in response.text
     assert "outpost_session" not in client.cookies
+
+
+def _try_login(client: TestClient, email: str, password: str) -> Response:
+    page = client.get("/login")
+    login_csrf = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
+    assert login_csrf
+    data = {"email": email, "password": password, "login_csrf": login_csrf[1], "next": "/"}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def test_failed_logins_are_throttled_per_address_and_email(
+    app: FastAPI, client: TestClient
+) -> None:
+    app.state.panel_login_failures = FailedLogins(limit=3, window=900)
+    for _ in range(3):
+        assert _try_login(client, DEFAULT_ADMIN_EMAIL, "wrong password").status_code == 401
+    # Now even the right password waits, and no session starts.
+    refused = _try_login(client, DEFAULT_ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 900
+    assert "Too many failed logins. Try again in 15 minutes." in refused.text
+    assert "outpost_session" not in client.cookies
+    # The same address trying another e-mail waits too.
+    assert _try_login(client, "someone@example.com", "guess").status_code == 429
+
+
+def test_a_successful_login_is_not_throttled(app: FastAPI, client: TestClient) -> None:
+    app.state.panel_login_failures = FailedLogins(limit=3, window=900)
+    assert _try_login(client, DEFAULT_ADMIN_EMAIL, "wrong password").status_code == 401
+    for _ in range(4):
+        assert _try_login(client, DEFAULT_ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
 
 
 def test_the_json_api_accepts_the_session_with_the_csrf_header(client: TestClient) -> None:

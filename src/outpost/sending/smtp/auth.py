@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from outpost.accounts.models import DeliveryAccount
 from outpost.db import Database
 from outpost.security import hash_password, verify_password
+from outpost.throttle import FailedLogins
 
 _CACHE_SECONDS = 60.0
 _UNKNOWN_USER_HASH = hash_password("no such user")
@@ -24,39 +24,6 @@ class Login:
 
     account_id: int
     username: str
-
-
-class FailedLogins:
-    """Counts failed logins per key (IP, username) in a sliding window."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] > self.window:
-            failures.popleft()
-        return failures
-
-    def wait_seconds(self, keys: list[str], now: float | None = None) -> int:
-        """0 when these keys may try to log in, else how long until they may."""
-        now = time.monotonic() if now is None else now
-        waits = []
-        for key in keys:
-            failures = self._recent(key, now)
-            if len(failures) >= self.limit:
-                waits.append(int(self.window - (now - failures[0])) + 1)
-        return max(waits, default=0)
-
-    def record(self, keys: list[str], now: float | None = None) -> None:
-        """Count one failure against each key."""
-        now = time.monotonic() if now is None else now
-        for key in keys:
-            self._recent(key, now).append(now)
-        if len(self._failures) > 50_000:
-            self._failures = {k: v for k, v in self._failures.items() if v}
 
 
 class Authenticator:

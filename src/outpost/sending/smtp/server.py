@@ -13,9 +13,10 @@ from outpost.config import Settings
 from outpost.db import Database
 from outpost.runtime import Service
 from outpost.sending.service import Sending
-from outpost.sending.smtp.auth import Authenticator, FailedLogins
+from outpost.sending.smtp.auth import Authenticator
 from outpost.sending.smtp.handler import SubmissionHandler
 from outpost.sending.smtp.tls import server_context
+from outpost.throttle import FailedLogins
 
 log = logging.getLogger(__name__)
 

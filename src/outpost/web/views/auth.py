@@ -12,6 +12,7 @@ from outpost.api.deps import SESSION_COOKIE, DbSession
 from outpost.errors import Unauthorized
 from outpost.security import constant_time_equals
 from outpost.tenancy.auth import authenticate_password, end_web_session, start_web_session
+from outpost.throttle import FailedLogins
 from outpost.web.cookies import LOGIN_CSRF_COOKIE, clear_cookie, set_cookie, set_session_cookie
 from outpost.web.deps import PostedForm
 from outpost.web.forms import raw, text
@@ -42,6 +43,12 @@ def _login_page(
     return response
 
 
+def _throttle_keys(request: Request, email: str) -> list[str]:
+    """Failed logins count against the client's address and against the e-mail tried."""
+    address = request.client.host if request.client else "unknown"
+    return [f"ip:{address}", f"email:{email.lower()}"]
+
+
 async def _login_form(request: Request) -> FormData:
     return await request.form()
 
@@ -62,9 +69,20 @@ def log_in(
     if not cookie or not constant_time_equals(cookie, sent):
         error = "The login form expired. Please try again."
         return _login_page(request, next_url=next_url, email=email, error=error, status_code=403)
+    failures: FailedLogins = request.app.state.panel_login_failures
+    keys = _throttle_keys(request, email)
+    if wait := failures.wait_seconds(keys):
+        minutes = -(-wait // 60)
+        error = f"Too many failed logins. Try again in {minutes} minute{'s' * (minutes > 1)}."
+        response = _login_page(
+            request, next_url=next_url, email=email, error=error, status_code=429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         user = authenticate_password(session=session, email=email, password=raw(form, "password"))
     except Unauthorized as exc:
+        failures.record(keys)
         return _login_page(
             request, next_url=next_url, email=email, error=exc.message, status_code=401
         )
