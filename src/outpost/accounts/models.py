@@ -39,8 +39,9 @@ class DeliveryAccount(Base):
     """A delivery account.
 
     ``remaining`` always equals ``plan_messages - used + extra_messages - extra_used``;
-    it is stored so lists can filter and sort on it with an index, and every quota change
-    updates it in the same statement.
+    it is stored so lists can filter and sort on it, and every quota change updates it in
+    the same statement. No index holds it (migration 0003), so a reservation on PostgreSQL
+    is a HOT update; the price is that sorting a large list by it scans the rows.
     """
 
     __tablename__ = "delivery_accounts"
