@@ -51,6 +51,14 @@ def with_added(current: list[str], form: FormData) -> list[str]:
     return [*current, entry]
 
 
+def without_entry(current: list[str], form: FormData) -> tuple[str, list[str] | None]:
+    """The entry the form removes, and ``current`` without it (None when it is not there)."""
+    entry = text(form, "entry")
+    if entry not in current:
+        return entry, None
+    return entry, [e for e in current if e != entry]
+
+
 def address_errors(exc: ValidationFailed) -> dict[str, str]:
     """The list's errors shown on the add form's one field, whatever the service named."""
     errors = errors_by_field(exc)

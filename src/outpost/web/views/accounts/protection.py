@@ -10,7 +10,7 @@ from outpost.accounts.schemas import AccountUpdate
 from outpost.accounts.service import update_account
 from outpost.api.deps import DbSession
 from outpost.errors import ValidationFailed
-from outpost.web.allowlist_forms import address_errors, shown, with_added
+from outpost.web.allowlist_forms import address_errors, shown, with_added, without_entry
 from outpost.web.cookies import FlashLevel
 from outpost.web.deps import CurrentViewer, PostedForm
 from outpost.web.forms import errors_by_field, optional, text, validate, values_of
@@ -127,10 +127,9 @@ def remove_ip(
 ) -> Response:
     """Take one address or range off the list."""
     account = load_account(session, viewer, account_id).account
-    entry = text(form, "entry")
-    if entry not in account.ip_allowlist:
+    entry, remaining = without_entry(account.ip_allowlist, form)
+    if remaining is None:
         return _back(request, account_id, f"{entry} was not in the list.", "info")
-    remaining = [e for e in account.ip_allowlist if e != entry]
     _save(session, viewer, account_id, ip_allowlist=remaining)
     if not remaining:
         return _back(request, account_id, f"{entry} was removed; any address may connect now.")

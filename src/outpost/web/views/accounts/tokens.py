@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from outpost.api.deps import DbSession
 from outpost.errors import ValidationFailed
 from outpost.pagination import PageParams
+from outpost.tokens.models import SendToken
 from outpost.tokens.schemas import TokenCreate, TokenUpdate
 from outpost.tokens.service import (
     MAX_TOKENS_PER_ACCOUNT,
@@ -17,7 +18,7 @@ from outpost.tokens.service import (
     list_tokens,
     update_token,
 )
-from outpost.web.allowlist_forms import address_errors, shown, with_added
+from outpost.web.allowlist_forms import address_errors, shown, with_added, without_entry
 from outpost.web.deps import CurrentViewer, PostedForm
 from outpost.web.forms import errors_by_field, text, validate, values_of
 from outpost.web.render import redirect
@@ -31,6 +32,12 @@ def _base(account_id: int) -> str:
     return f"/accounts/{account_id}/tokens"
 
 
+def _token(session: Session, viewer: Viewer, account_id: int, token_id: int) -> SendToken:
+    return get_token(
+        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
+    )
+
+
 def _token_page(
     request: Request,
     session: Session,
@@ -42,9 +49,7 @@ def _token_page(
     submitted: dict[str, str] | None = None,
 ) -> Response:
     view = load_account(session, viewer, account_id)
-    token = get_token(
-        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
-    )
+    token = _token(session, viewer, account_id, token_id)
     context = {
         "token": token,
         "ip_entries": shown(token.ip_allowlist),
@@ -156,9 +161,7 @@ def add_token_ip(
     token_id: int,
 ) -> Response:
     """Allow one more address or range to use the token."""
-    token = get_token(
-        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
-    )
+    token = _token(session, viewer, account_id, token_id)
     try:
         entries = with_added(token.ip_allowlist, form)
         _save(session, viewer, account_id, token_id, TokenUpdate(ip_allowlist=entries))
@@ -186,14 +189,11 @@ def remove_token_ip(
     token_id: int,
 ) -> Response:
     """Take one address or range off the token's list."""
-    token = get_token(
-        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
-    )
-    entry = text(form, "entry")
+    token = _token(session, viewer, account_id, token_id)
+    entry, remaining = without_entry(token.ip_allowlist, form)
     target = f"{_base(account_id)}/{token_id}"
-    if entry not in token.ip_allowlist:
+    if remaining is None:
         return redirect(request, target, flash=f"{entry} was not in the list.", level="info")
-    remaining = [e for e in token.ip_allowlist if e != entry]
     _save(session, viewer, account_id, token_id, TokenUpdate(ip_allowlist=remaining))
     return redirect(request, target, flash=f"{entry} was removed from the token's list.")
 
@@ -204,9 +204,7 @@ def confirm_delete_token(
 ) -> Response:
     """Ask before revoking a token."""
     view = load_account(session, viewer, account_id)
-    token = get_token(
-        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
-    )
+    token = _token(session, viewer, account_id, token_id)
     return render_account(request, "accounts/tokens_delete.html", view, {"token": token})
 
 
@@ -220,9 +218,7 @@ def remove_token(
     token_id: int,
 ) -> Response:
     """Revoke a token: requests bearing it fail from now on."""
-    token = get_token(
-        session=session, caller=viewer.caller, account_id=account_id, token_id=token_id
-    )
+    token = _token(session, viewer, account_id, token_id)
     name = token.name
     delete_token(session=session, caller=viewer.caller, account_id=account_id, token_id=token_id)
     return redirect(
