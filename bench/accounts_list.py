@@ -231,8 +231,17 @@ def fill(db: Database, accounts: int, resellers: int, customers: int, seed: int 
 
 
 def settle(db: Database) -> None:
-    """Bring a bulk-loaded PostgreSQL to steady state (statistics, visibility map)."""
-    if db.dialect != "postgresql":
+    """Bring a bulk-loaded database to the steady state a running Outpost keeps it in.
+
+    PostgreSQL: statistics and the visibility map (autovacuum's work). SQLite: the write-
+    ahead log copied into the database file, as the acceptance writer's checkpointer does.
+    """
+    if db.dialect == "sqlite":
+        raw = db.engine.raw_connection()  # outside a transaction, which would block it
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
         return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE delivery_accounts, account_domains, organizations"))

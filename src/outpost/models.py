@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from outpost.accounts.models import DeliveryAccount
+from outpost.accounts.models import SEARCH_TABLE, DeliveryAccount
 from outpost.billing.models import Order
 from outpost.db import Base
 from outpost.domains.models import AccountDomain, Domain
@@ -12,6 +12,12 @@ from outpost.sending.models import IdempotencyRecord, Message, MessageBody, Reci
 from outpost.suppression.models import Suppression
 from outpost.tenancy.models import ApiKey, Organization, User, WebSession
 from outpost.tokens.models import SendToken
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """For Alembic's comparisons: every table but SQLite's full-text index and its shadows."""
+    return not (type_ == "table" and (name or "").startswith(SEARCH_TABLE))
+
 
 __all__ = [
     "AccountDomain",
@@ -34,4 +40,5 @@ __all__ = [
     "WebSession",
     "Webhook",
     "WebhookDelivery",
+    "include_name",
 ]

@@ -14,6 +14,8 @@ from outpost.errors import ValidationFailed
 
 T = TypeVar("T")
 SortKey = ColumnElement[Any] | QueryableAttribute[Any]
+# A sort field orders by one column or by several (a coarse indexed one, then the exact one).
+SortField = SortKey | tuple[SortKey, ...]
 MAX_PER_PAGE = 500
 
 
@@ -55,7 +57,7 @@ def paginate(
     statement: Select[Any],
     params: PageParams,
     *,
-    sortable: Mapping[str, SortKey],
+    sortable: Mapping[str, SortField],
     default_sort: Sequence[ColumnElement[Any]],
     tiebreak: SortKey,
     filters: dict[str, Any] | None = None,
@@ -65,12 +67,14 @@ def paginate(
     total = int(total or 0)
     order: list[Any]
     if params.sort_field:
-        column = sortable.get(params.sort_field)
-        if column is None:
+        field = sortable.get(params.sort_field)
+        if field is None:
             raise ValidationFailed.one(
                 "sort_field", f"must be one of: {', '.join(sorted(sortable))}"
             )
-        order = [column.desc() if params.sort == "desc" else column.asc(), tiebreak.asc()]
+        # The tiebreak goes the same way, so one index serves both directions.
+        columns = [*field, tiebreak] if isinstance(field, tuple) else [field, tiebreak]
+        order = [c.desc() if params.sort == "desc" else c.asc() for c in columns]
     else:
         order = [*default_sort, tiebreak.asc()]
     rows = session.scalars(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from outpost.accounts.models import AccountStatus, AccountType
 from outpost.db import Database
@@ -219,3 +219,59 @@ def test_list_queries_do_not_grow_with_the_page(
 
     statements_for(1)  # the key's first use records last_used_at
     assert statements_for(2) == statements_for(30)
+
+
+def test_remaining_sort_and_range_are_exact_within_and_across_thousands(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    # The list orders and filters through remaining_thousands first; within a thousand the
+    # exact figure still decides.
+    customer = factory.customer()
+    with db.session() as session:
+        for remaining in (1999, 1000, 1500, 999, 2000, 1001):
+            make_account(
+                session, org_id=customer.org_id, remaining=remaining, description=str(remaining)
+            )
+
+    def remaining(**params: Any) -> list[int]:
+        return [int(d) for d in _descriptions(client, customer, sort_field="remaining", **params)]
+
+    assert remaining(sort="desc") == [2000, 1999, 1500, 1001, 1000, 999]
+    assert remaining(sort="asc") == [999, 1000, 1001, 1500, 1999, 2000]
+    assert remaining(remaining_from=1001, remaining_to=1999) == [1001, 1500, 1999]
+    assert remaining(remaining_from=999, remaining_to=999) == [999]
+
+
+def test_text_query_follows_renames_and_terminations(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    a1, ids = world["a1"], world["ids"]
+    url = f"/api/v1/accounts/{ids['Spa 100% offers']}"
+    response = client.put(url, headers=a1.headers, json={"description": "Wellness week"})
+    assert response.status_code == 200, response.text
+    assert _descriptions(client, a1, query="spa 1") == []
+    assert _descriptions(client, a1, query="LNESS w") == ["Wellness week"]
+    assert _descriptions(client, a1, query='ness "w') == []  # quotes are text, not syntax
+    assert _descriptions(client, a1, query="s ") == ["Wellness week"]  # shorter than a trigram
+    response = client.delete(f"/api/v1/accounts/{ids['Old shop']}", headers=a1.headers)
+    assert response.status_code == 204, response.text
+    assert _descriptions(client, a1, query="shop") == ["New shop"]
+
+
+def test_quota_updates_stay_hot_on_postgresql(db: Database, factory: Factory) -> None:
+    # No index may hold a quota column: a reservation then rewrites the account's row in
+    # place (a HOT update) unless remaining crosses a thousand.
+    if db.dialect != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    customer = factory.customer()
+    with db.session() as session:
+        account_id = make_account(session, org_id=customer.org_id, remaining=1002).id
+    reserve = (
+        "UPDATE delivery_accounts SET used = used + 1, remaining = remaining - 1,"
+        " updated_at = now() WHERE id = :id"
+    )
+    hot = "SELECT pg_stat_get_xact_tuples_hot_updated('delivery_accounts'::regclass)"
+    with db.engine.begin() as conn:
+        for expected_hot in (1, 2, 2):  # 1002 → 1001 → 1000 → 999 crosses a thousand
+            conn.execute(text(reserve), {"id": account_id})
+            assert conn.execute(text(hot)).scalar_one() == expected_hot

@@ -6,27 +6,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, column, func, or_, select, table
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from outpost.accounts.models import AccountStatus, AccountType, DeliveryAccount
+from outpost.accounts.models import SEARCH_TABLE, AccountStatus, AccountType, DeliveryAccount
 from outpost.accounts.schemas import STATUS_ALIASES, TYPE_ALIASES, AccountFilters
 from outpost.billing.models import Order, OrderStatus
 from outpost.billing.service import plans_by_id
 from outpost.domains.models import AccountDomain
 from outpost.errors import ValidationFailed
-from outpost.pagination import Page, PageParams, paginate
+from outpost.pagination import Page, PageParams, SortField, paginate
 from outpost.plans.models import Plan
 from outpost.tenancy.models import Organization, OrgKind
 from outpost.tenancy.scope import Caller, visible_orgs
 
-SORTABLE = {
+TRIGRAM = 3  # the shortest text a trigram index can look up
+
+SORTABLE: dict[str, SortField] = {
     "id": DeliveryAccount.id,
     "description": DeliveryAccount.description,
     "username": DeliveryAccount.username,
     "status": DeliveryAccount.status,
     "type": DeliveryAccount.type,
-    "remaining": DeliveryAccount.remaining,
+    # The indexed thousands first; the planners sort only within the first few of them.
+    "remaining": (DeliveryAccount.remaining_thousands, DeliveryAccount.remaining),
     "created_at": DeliveryAccount.created_at,
 }
 
@@ -105,6 +108,22 @@ def _contains(
     return column.ilike(pattern, escape="\\")
 
 
+_SEARCH = table(SEARCH_TABLE, column("rowid"), column(SEARCH_TABLE))
+
+
+def _text_search(session: Session, text: str) -> ColumnElement[bool]:
+    """Accounts whose description or username holds ``text``, ignoring case."""
+    if session.get_bind().dialect.name == "sqlite" and len(text) >= TRIGRAM:
+        # The FTS5 trigram index finds the substring as one quoted phrase.
+        phrase = '"' + text.replace('"', '""') + '"'
+        found = select(_SEARCH.c.rowid).where(_SEARCH.c[SEARCH_TABLE].op("MATCH")(phrase))
+        return DeliveryAccount.id.in_(found)
+    return or_(
+        _contains(session, DeliveryAccount.description, text),
+        _contains(session, DeliveryAccount.username, text),
+    )
+
+
 def _visible(caller: Caller) -> ColumnElement[bool]:
     # visible_orgs() as one IN-subquery: the planners then walk the (org_id, …) index once
     # instead of OR-ing two index scans before sorting.
@@ -129,19 +148,17 @@ def _conditions(
         if plan_id is None:
             raise ValidationFailed.one("plan", "is not a plan code")
         conditions.append(DeliveryAccount.plan_id == plan_id)
+    # Each bound also on the indexed thousands, which follow remaining in order.
     if filters.remaining_from is not None:
+        conditions.append(DeliveryAccount.remaining_thousands >= filters.remaining_from // 1000)
         conditions.append(DeliveryAccount.remaining >= filters.remaining_from)
     if filters.remaining_to is not None:
+        conditions.append(DeliveryAccount.remaining_thousands <= filters.remaining_to // 1000)
         conditions.append(DeliveryAccount.remaining <= filters.remaining_to)
     if filters.org_id is not None:
         conditions.append(DeliveryAccount.org_id == filters.org_id)
     if query:
-        conditions.append(
-            or_(
-                _contains(session, DeliveryAccount.description, query),
-                _contains(session, DeliveryAccount.username, query),
-            )
-        )
+        conditions.append(_text_search(session, query))
     return conditions
 
 
