@@ -158,6 +158,37 @@ def _fold_b64(value: str) -> str:
     return "\r\n\t ".join(value[i : i + 72] for i in range(0, len(value), 72))
 
 
+@dataclass(frozen=True, slots=True)
+class UnsignedMessage:
+    """A canonicalized message waiting for its signatures: one payload per key.
+
+    Canonicalization is Python and holds the GIL; the private-key operations in
+    :meth:`signatures` run in OpenSSL with the GIL released, so a worker can do them on
+    other threads (see ``delivery/prepare.py``).
+    """
+
+    message: bytes
+    heads: tuple[str, ...]  # each DKIM-Signature field up to and including "b="
+    payloads: tuple[bytes, ...]  # what each key signs
+    keys: tuple[DkimKey, ...]
+
+    def signatures(self) -> tuple[bytes, ...]:
+        """The raw signature of each key (CPU-bound; releases the GIL)."""
+        pairs = zip(self.keys, self.payloads, strict=True)
+        return tuple(key.sign(payload) for key, payload in pairs)
+
+    def fields(self, signatures: Sequence[bytes]) -> bytes:
+        """The DKIM-Signature fields (CRLF-terminated) carrying ``signatures``."""
+        return "".join(
+            head + _fold_b64(base64.b64encode(signature).decode()) + "\r\n"
+            for head, signature in zip(self.heads, signatures, strict=True)
+        ).encode()
+
+    def signed(self, signatures: Sequence[bytes]) -> bytes:
+        """The message with its DKIM-Signature fields prepended."""
+        return self.fields(signatures) + self.message
+
+
 @dataclass(frozen=True)
 class DkimSigner:
     """Signs messages for one domain with each of its keys."""
@@ -165,14 +196,14 @@ class DkimSigner:
     domain: str
     keys: tuple[DkimKey, ...]
 
-    def signature_headers(self, message: bytes, *, timestamp: int | None = None) -> bytes:
-        """The DKIM-Signature fields (CRLF-terminated) for a CRLF message."""
+    def canonicalize(self, message: bytes, *, timestamp: int | None = None) -> UnsignedMessage:
+        """Everything of the signatures but the private-key operations, for a CRLF message."""
         fields, body = split_message(message)
         names = signed_header_names(fields)
         headers = canonical_headers(fields, names)
         body_hash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest()).decode()
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        out = []
+        heads, payloads = [], []
         for key in self.keys:
             head = _fold_tags(
                 [
@@ -187,14 +218,19 @@ class DkimSigner:
                 ]
             )
             head += "\r\n\tb="
-            signed = headers + relaxed_header(head.encode())[:-2]
-            signature = base64.b64encode(key.sign(signed)).decode()
-            out.append(head + _fold_b64(signature) + "\r\n")
-        return "".join(out).encode()
+            heads.append(head)
+            payloads.append(headers + relaxed_header(head.encode())[:-2])
+        return UnsignedMessage(message, tuple(heads), tuple(payloads), self.keys)
+
+    def signature_headers(self, message: bytes, *, timestamp: int | None = None) -> bytes:
+        """The DKIM-Signature fields (CRLF-terminated) for a CRLF message."""
+        unsigned = self.canonicalize(message, timestamp=timestamp)
+        return unsigned.fields(unsigned.signatures())
 
     def sign(self, message: bytes, *, timestamp: int | None = None) -> bytes:
         """``message`` (CRLF) with its signatures prepended."""
-        return self.signature_headers(message, timestamp=timestamp) + message
+        unsigned = self.canonicalize(message, timestamp=timestamp)
+        return unsigned.signed(unsigned.signatures())
 
 
 def load_signer(domain: Domain, installation_secret: str) -> DkimSigner:

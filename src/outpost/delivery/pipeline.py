@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from outpost.config import Settings
 from outpost.db import Database, utcnow
 from outpost.delivery.batch import Batch, MessageInfo
+from outpost.delivery.dkim import DkimSigner, UnsignedMessage
 from outpost.delivery.mx import MxResolver, Route, RouteFailure
 from outpost.delivery.outcome import (
     REPLY_NO_CONTENT,
@@ -26,7 +27,7 @@ from outpost.delivery.outcome import (
     parked,
     suppressed,
 )
-from outpost.delivery.prepare import MessageUnusable, SignerCache, message_bytes
+from outpost.delivery.prepare import MessageUnusable, SignerCache, message_bytes, sign_all
 from outpost.delivery.queue import ClaimedRecipient, by_domain
 from outpost.delivery.recording import MessageContext, record_outcomes, settle
 from outpost.delivery.smtp_client import Envelope, SmtpClient
@@ -112,31 +113,48 @@ class Pipeline:
         batch.decide(hits, suppressed())
 
     async def prepare_messages(self, batch: Batch) -> None:
-        """Compose and DKIM-sign each message once, yielding to the event loop in between.
+        """Compose and DKIM-sign each message once; the signatures are made on other threads.
 
-        CPU work, yet not in a thread: it would hold the GIL and make every SMTP session of
-        the worker wait for its hand-over; a slice per message keeps them flowing.
+        Composing and canonicalizing hold the GIL, so they run here, yielding to the event
+        loop between messages to keep every SMTP session of the worker flowing; the
+        private-key operations release it and go to the signing threads
+        (:func:`outpost.delivery.prepare.sign_all`), one hand-over per chunk of the batch.
         """
         wanted = {r.message_id for r in batch.pending()} - batch.prepared.keys()
         failed: dict[int, DeliveryOutcome] = {}
+        unsigned: dict[int, UnsignedMessage] = {}
         for message_id in wanted:
             message = batch.messages[message_id]
             try:
-                batch.prepared[message_id] = self._prepare_one(batch, message)
+                data = message_bytes(message)
+                signer = self._signer(batch, message)
+                if signer is None:
+                    batch.prepared[message_id] = data
+                else:
+                    unsigned[message_id] = signer.canonicalize(data)
             except MessageUnusable as exc:
                 failed[message_id] = _unusable(str(exc))
             except Exception as exc:
                 log.exception("cannot prepare message %s; parking it", message.message_id)
                 failed[message_id] = parked(f"prepare: {type(exc).__name__}")
             await asyncio.sleep(0)
+        for message_id, signed in (await sign_all(unsigned)).items():
+            if isinstance(signed, bytes):
+                batch.prepared[message_id] = signed
+                continue
+            log.error(
+                "cannot sign message %s; parking it",
+                batch.messages[message_id].message_id,
+                exc_info=signed,
+            )
+            failed[message_id] = parked(f"prepare: {type(signed).__name__}")
         for recipient in batch.pending():
             if recipient.message_id in failed:
                 batch.outcomes[recipient.id] = failed[recipient.message_id]
 
-    def _prepare_one(self, batch: Batch, message: MessageInfo) -> bytes:
+    def _signer(self, batch: Batch, message: MessageInfo) -> DkimSigner | None:
         domain = batch.domains.get(message.sender_domain_id or 0)
-        signer = self.signers.signer(domain) if domain is not None else None
-        return message_bytes(message, signer)
+        return self.signers.signer(domain) if domain is not None else None
 
     async def deliver(self, batch: Batch) -> None:
         """Route each destination domain and send its recipients over reused connections."""
