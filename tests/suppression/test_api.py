@@ -144,6 +144,36 @@ def test_export_streams_every_entry_as_csv(
     assert len({r[0] for r in rows[1:]}) == count
 
 
+def test_export_keeps_formulas_inert_and_imports_them_back(
+    client: TestClient, owner: Tenant, account_id: int, db: Database
+) -> None:
+    # A remote server writes the bounce text; a spreadsheet must show it, not run it.
+    _seed(db, account_id, ("+tag@example.com", SuppressionReason.manual))
+    with db.session() as session:
+        session.add(
+            Suppression(
+                account_id=account_id,
+                address="user@example.com",
+                reason=SuppressionReason.hard_bounce,
+                detail='=HYPERLINK("http://evil.test","click")',
+            )
+        )
+    response = client.get(_url(account_id, "/export.csv"), headers=owner.headers)
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.text))}
+    assert rows["'+tag@example.com"][0] == "'+tag@example.com"
+    assert rows["user@example.com"][2] == '\'=HYPERLINK("http://evil.test","click")'
+
+    with db.session() as session:
+        other = make_account(session, org_id=owner.org_id).id
+    report = _import(client, owner, other, response.content)
+    assert report.json()["resources"][0]["added"] == 2
+    listed = client.get(_url(other), headers=owner.headers).json()["resources"]
+    assert {(e["address"], e["detail"]) for e in listed} == {
+        ("+tag@example.com", ""),
+        ("user@example.com", '=HYPERLINK("http://evil.test","click")'),
+    }
+
+
 def test_empty_export_has_a_header(client: TestClient, owner: Tenant, account_id: int) -> None:
     response = client.get(_url(account_id, "/export.csv"), headers=owner.headers)
     assert response.text == "address,reason,detail,created_at\n"

@@ -17,6 +17,9 @@ MAX_DETAIL = 1000
 _ADDRESS_HEADERS = {"address", "email", "email_address", "e-mail", "mail"}
 _REASON_ALIASES = {"bounce": SuppressionReason.hard_bounce, "": SuppressionReason.manual}
 REPORTED_INVALID = 100
+# A cell starting with one of these is a formula to spreadsheet programs; a bounce's detail
+# is text a remote server wrote, so exports quote such cells and imports unquote them.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,17 @@ def _columns(first_row: Sequence[str]) -> tuple[dict[str, int], bool]:
 
 
 def _cell(row: Sequence[str], index: int | None) -> str:
-    return row[index].strip() if index is not None and index < len(row) else ""
+    if index is None or index >= len(row):
+        return ""
+    value = row[index]
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        value = value[1:]  # as an export quoted it
+    return value.strip()
+
+
+def _inert(value: str) -> str:
+    """``value`` as a spreadsheet shows it as text, never runs it as a formula (OWASP)."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def _reason(text: str) -> SuppressionReason | None:
@@ -144,5 +157,5 @@ def csv_lines(rows: Iterable[tuple[str, str, str, datetime]], *, header: bool) -
     if header:
         writer.writerow(EXPORT_COLUMNS)
     for address, reason, detail, created_at in rows:
-        writer.writerow([address, reason, detail, created_at.isoformat()])
+        writer.writerow([_inert(address), reason, _inert(detail), created_at.isoformat()])
     return out.getvalue()
