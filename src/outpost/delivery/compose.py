@@ -42,11 +42,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parsedate_to_datetime
 from typing import Any
@@ -75,6 +76,13 @@ _RESERVED_HEADERS = frozenset(
 )
 
 Mailbox = tuple[str, str]  # (display name, address)
+
+# A bare dot-atom address, which getaddresses returns unchanged with an empty name.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ZERO = timedelta(0)
 
 
 class CompositionError(ValueError):
@@ -139,6 +147,8 @@ def parse_address_list(value: Any) -> list[Mailbox]:
     for item in items:
         if isinstance(item, dict):
             out.append(_one_address(item))
+        elif isinstance(item, str) and _PLAIN_ADDRESS.fullmatch(item):
+            out.append(("", item))  # what getaddresses gives for it, at a fraction of the cost
         elif isinstance(item, str):
             for name, addr in getaddresses([_clean(item)]):
                 if addr:
@@ -188,8 +198,18 @@ def _date_header(value: Any) -> str:
                 raise CompositionError(f"invalid date {value!r}") from exc
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
+        return _rfc5322_date(when)
+    return _rfc5322_date(datetime.now(UTC))
+
+
+def _rfc5322_date(when: datetime) -> str:
+    """``format_datetime(when)``, written out directly for UTC (the usual case)."""
+    if when.utcoffset() != _ZERO:
         return format_datetime(when)
-    return format_datetime(datetime.now(UTC))
+    return (
+        f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} "
+        f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} +0000"
+    )
 
 
 def _message_id_header(value: Any) -> str:

@@ -76,15 +76,22 @@ def split_message(message: bytes) -> tuple[list[bytes], bytes]:
 def relaxed_header(field: bytes) -> bytes:
     """One header field in relaxed canonical form, CRLF-terminated."""
     name, _, value = field.partition(b":")
-    value = _WSP.sub(b" ", value.replace(b"\r\n", b"")).strip(b" ")
-    return name.strip(b" \t").lower() + b":" + value + b"\r\n"
+    if b"\r\n" in value:
+        value = value.replace(b"\r\n", b"")
+    # Most fields hold no tab and no run of spaces: then there is nothing to collapse.
+    if b"\t" in value or b"  " in value:
+        value = _WSP.sub(b" ", value)
+    return name.strip(b" \t").lower() + b":" + value.strip(b" ") + b"\r\n"
 
 
 def relaxed_body(body: bytes) -> bytes:
     """The body in relaxed canonical form (RFC 6376 §3.4.4)."""
-    # Composed bodies rarely hold runs of blanks or tabs: skip the regex passes then.
-    if b"\t" in body or b"  " in body or b" \r\n" in body:
+    # Composed bodies rarely hold runs of blanks or tabs: skip the regex passes then. With
+    # neither, trailing whitespace can only be one space before a line end.
+    if b"\t" in body or b"  " in body:
         body = _TRAILING_WSP.sub(b"\r\n", _WSP.sub(b" ", body))
+    elif b" \r\n" in body:
+        body = body.replace(b" \r\n", b"\r\n")
     body = body.rstrip(b"\r\n")
     if body.endswith(b" "):
         body = body.rstrip(b" ")
