@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10
     webhook_max_attempts: int = 8
     webhook_retry_base_seconds: float = 30
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private, link-local and other non-public "
+        "addresses; only for installations whose customers may reach the internal network.",
+    )
 
     def resolved_system_sender(self) -> str:
         """The address Outpost's own notices come from."""

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from outpost.app import create_app
 from outpost.config import Settings
 from outpost.db import Database, utcnow
 from outpost.events.models import EventType
@@ -160,6 +161,69 @@ def test_other_tenants_see_nothing(client: TestClient, factory: Factory, db: Dat
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://127.0.0.1:5432/", "127.0.0.1 (loopback)"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 (link-local)"),
+        ("https://10.0.0.5/hook", "10.0.0.5 (private)"),
+        ("https://100.64.0.1/hook", "100.64.0.1 (shared CGNAT)"),
+        ("http://[::1]:8080/hook", "::1 (loopback)"),
+        ("http://[fd00::5]/hook", "fd00::5 (private)"),
+        ("http://[::ffff:192.168.0.1]/hook", "::ffff:c0a8:1 (private)"),
+    ],
+)
+def test_a_private_ip_url_is_refused_when_private_addresses_are_not_allowed(
+    factory: Factory, db: Database, settings: Settings, url: str, address: str
+) -> None:
+    guarded = create_app(settings.model_copy(update={"webhook_allow_private_addresses": False}), db)
+    customer = factory.customer()
+    base = f"/api/v1/accounts/{_account(db, customer)}/webhooks"
+    refused = {
+        "message": "Validation failed",
+        "errors": [
+            {
+                "field": "url",
+                "description": f"points to a non-public address {address}; "
+                "only public addresses may receive webhooks",
+            }
+        ],
+    }
+    with TestClient(guarded) as client:
+        created = client.post(base, headers=customer.headers, json={"url": url})
+        assert (created.status_code, created.json()) == (422, refused)
+        # Host names are vetted at each POST; creating one sends nothing.
+        public = client.post(
+            base, headers=customer.headers, json={"url": "https://hooks.example.com/in"}
+        )
+        assert public.status_code == 201
+        hook = f"{base}/{public.json()['resources'][0]['id']}"
+        updated = client.put(hook, headers=customer.headers, json={"url": url})
+        assert (updated.status_code, updated.json()) == (422, refused)
+        stored = client.get(hook, headers=customer.headers).json()["resources"][0]
+        assert stored["url"] == "https://hooks.example.com/in"
+
+
+@pytest.mark.parametrize(
+    ("url", "description"),
+    [
+        ("ftp://hooks.example.com/", "Value error, must be an http:// or https:// URL"),
+        ("http:///hook", "Value error, must name a host"),
+        ("http://hooks.example.com:99999/", "Value error, is not a valid URL: "),
+    ],
+)
+def test_a_webhook_url_must_name_an_http_host(
+    client: TestClient, factory: Factory, db: Database, url: str, description: str
+) -> None:
+    customer = factory.customer()
+    base = f"/api/v1/accounts/{_account(db, customer)}/webhooks"
+    answer = client.post(base, headers=customer.headers, json={"url": url})
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["field"] == "url"
+    assert error["description"].startswith(description)
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -99,6 +99,7 @@ def create_webhook(
         account_id=account_id,
         data=data,
         installation_secret=settings.installation_secret(),
+        allow_private_addresses=settings.webhook_allow_private_addresses,
     )
     out = WebhookCreated.model_validate(
         {**WebhookOut.model_validate(hook).model_dump(), "secret": secret}
@@ -134,6 +135,7 @@ def update_webhook(
         webhook_id=webhook_id,
         data=data,
         installation_secret=settings.installation_secret(),
+        allow_private_addresses=settings.webhook_allow_private_addresses,
     )
     return resources(WebhookOut.model_validate(hook))
 

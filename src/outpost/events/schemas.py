@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -37,6 +38,13 @@ class DayStats(OutputModel):
 def _check_url(value: str) -> str:
     if not value.startswith(("http://", "https://")) or len(value) > 2000:
         raise ValueError("must be an http:// or https:// URL")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise ValueError("must name a host")
     return value
 
 

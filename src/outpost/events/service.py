@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from outpost.accounts.service import get_account
 from outpost.db import utcnow
 from outpost.errors import NotFound, ValidationFailed
+from outpost.events.egress import literal_refusal
 from outpost.events.models import DailyStats, Event, EventType, Webhook, WebhookDelivery
 from outpost.events.schemas import DayStats, WebhookCreate, WebhookUpdate
 from outpost.events.sql import STAT_FIELDS
@@ -143,6 +144,13 @@ def get_webhook(*, session: Session, caller: Caller, account_id: int, webhook_id
     return hook
 
 
+def _check_reachable(url: str, *, allow_private_addresses: bool) -> None:
+    # Only an IP literal can be judged now; a host name is vetted when each POST resolves it.
+    refusal = None if allow_private_addresses else literal_refusal(url)
+    if refusal is not None:
+        raise ValidationFailed.one("url", refusal)
+
+
 def create_webhook(
     *,
     session: Session,
@@ -150,10 +158,12 @@ def create_webhook(
     account_id: int,
     data: WebhookCreate,
     installation_secret: str,
+    allow_private_addresses: bool,
 ) -> tuple[Webhook, str]:
     """Add a webhook; returns it and its signing secret (shown once)."""
     account = get_account(session=session, caller=caller, account_id=account_id)
     require_write(caller)
+    _check_reachable(data.url, allow_private_addresses=allow_private_addresses)
     secret = data.secret or "whsec_" + secrets.token_urlsafe(32)
     hook = Webhook(
         account_id=account.id,
@@ -175,11 +185,13 @@ def update_webhook(
     webhook_id: int,
     data: WebhookUpdate,
     installation_secret: str,
+    allow_private_addresses: bool,
 ) -> Webhook:
     """Change a webhook's URL, secret, event types or state."""
     hook = get_webhook(session=session, caller=caller, account_id=account_id, webhook_id=webhook_id)
     require_write(caller)
     if data.url is not None:
+        _check_reachable(data.url, allow_private_addresses=allow_private_addresses)
         hook.url = data.url
     if data.secret is not None:
         hook.secret = encrypt_secret(installation_secret, data.secret)

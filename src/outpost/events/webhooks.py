@@ -3,7 +3,9 @@
 A delivery is a JSON POST with ``X-Outpost-Timestamp`` and ``X-Outpost-Signature:
 sha256=<hex HMAC-SHA256 over "<timestamp>.<body>">``; receivers recompute it with their
 secret and reject old timestamps. Failed posts are retried with exponential back-off up
-to ``webhook_max_attempts``; every attempt's answer is kept in the delivery log.
+to ``webhook_max_attempts``; every attempt's answer is kept in the delivery log. Posts go
+only to public addresses (``egress``) over a connection pinned to the vetted address, and
+redirects are not followed (``pinned_http``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ from sqlalchemy import select, text, update
 
 from outpost.config import Settings
 from outpost.db import Database, utcnow
+from outpost.events import pinned_http
+from outpost.events.egress import AddressRefused, vetted_addresses
 from outpost.events.models import Event, Webhook, WebhookDelivery
 from outpost.security import decrypt_secret
 from outpost.sending.models import Message
@@ -127,32 +130,35 @@ class WebhookSender:
             ]
 
     def post(self, item: _Post) -> _Answer:
-        """One signed POST; any answer or error is kept."""
+        """One signed POST; any answer, refusal or error is kept."""
         timestamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 - customer-configured http(s) URL
-            item.url,
-            data=item.body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Outpost-Webhooks/1",
-                "X-Outpost-Event": item.event_type,
-                "X-Outpost-Delivery": str(item.delivery_id),
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: signature(item.secret, timestamp, item.body),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Outpost-Webhooks/1",
+            "X-Outpost-Event": item.event_type,
+            "X-Outpost-Delivery": str(item.delivery_id),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(item.secret, timestamp, item.body),
+        }
+        attempts = item.attempts + 1
         try:
-            with urllib.request.urlopen(  # noqa: S310
-                request, timeout=self.settings.webhook_timeout_seconds
-            ) as response:
-                body = response.read(1000).decode("utf-8", "replace")
-                return _Answer(item.delivery_id, item.attempts + 1, response.status, body)
-        except urllib.error.HTTPError as exc:
-            body = exc.read(1000).decode("utf-8", "replace")
-            return _Answer(item.delivery_id, item.attempts + 1, exc.code, body)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            return _Answer(item.delivery_id, item.attempts + 1, None, str(exc)[:1000])
+            target = pinned_http.Target.parse(item.url)
+            addresses = vetted_addresses(
+                target.host,
+                target.port,
+                allow_private=self.settings.webhook_allow_private_addresses,
+            )
+            reply = pinned_http.post(
+                target,
+                addresses,
+                body=item.body,
+                headers=headers,
+                timeout=self.settings.webhook_timeout_seconds,
+            )
+        except (AddressRefused, OSError, http.client.HTTPException, ValueError) as exc:
+            return _Answer(item.delivery_id, attempts, None, str(exc)[:1000])
+        body = reply.body.decode("utf-8", "replace")
+        return _Answer(item.delivery_id, attempts, reply.status, body)
 
     def record(self, answers: Sequence[_Answer]) -> None:
         """Store each answer: delivered, retried later, or failed for good."""
