@@ -6,15 +6,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outpost.accounts.models import DeliveryAccount
+from outpost.delivery import sql
 from outpost.delivery.outcome import DeliveryOutcome
 from outpost.delivery.queue import ClaimedRecipient
-from outpost.domains.models import Domain
-from outpost.sending.models import BodyFormat, Message, MessageBody, MessageSource
-from outpost.suppression.service import suppressed_among
+from outpost.fastsql import Driver
+from outpost.sending import sql as sending_sql
+from outpost.sending.models import BodyFormat, MessageSource
 
 
 @dataclass(frozen=True)
@@ -79,55 +78,38 @@ class Batch:
 
 def load_batch(*, session: Session, batch: Batch) -> None:
     """Fill in messages, bodies, accounts, sending domains and suppressed addresses."""
-    message_ids = {r.message_id for r in batch.recipients}
-    rows = session.execute(
-        select(
-            Message.id,
-            Message.account_id,
-            Message.source,
-            Message.message_id,
-            Message.mail_from,
-            Message.sender_domain_id,
-            MessageBody.format,
-            MessageBody.content,
+    driver = Driver(session.connection())
+    message_ids = driver.array({r.message_id for r in batch.recipients})
+    batch.messages = {
+        row[0]: MessageInfo(
+            id=row[0],
+            account_id=row[1],
+            source=MessageSource(row[2]),
+            message_id=row[3],
+            mail_from=row[4],
+            sender_domain_id=row[5],
+            body_format=BodyFormat(row[6]) if row[6] is not None else None,
+            content=bytes(row[7]) if row[7] is not None else None,
         )
-        .outerjoin(MessageBody, MessageBody.message_id == Message.id)
-        .where(Message.id.in_(message_ids))
-    ).all()
-    batch.messages = {row[0]: MessageInfo(*row) for row in rows}
+        for row in driver.execute(sql.MESSAGES, {"ids": message_ids})
+    }
     # A message deleted since the claim took its recipients with it: nothing to do for them.
     batch.recipients = [r for r in batch.recipients if r.message_id in batch.messages]
-    account_ids = {r.account_id for r in batch.recipients}
+    account_ids = driver.array({r.account_id for r in batch.recipients})
     batch.accounts = {
-        row[0]: AccountInfo(*row)
-        for row in session.execute(
-            select(
-                DeliveryAccount.id,
-                DeliveryAccount.suppression_enabled,
-                DeliveryAccount.bounce_alert_email,
-            ).where(DeliveryAccount.id.in_(account_ids))
-        )
+        row[0]: AccountInfo(id=row[0], suppression_enabled=bool(row[1]), bounce_alert_email=row[2])
+        for row in driver.execute(sql.ACCOUNTS, {"ids": account_ids})
     }
     domain_ids = {m.sender_domain_id for m in batch.messages.values() if m.sender_domain_id}
     if domain_ids:
         batch.domains = {
             row[0]: DomainInfo(*row)
-            for row in session.execute(
-                select(
-                    Domain.id,
-                    Domain.name,
-                    Domain.return_path_host,
-                    Domain.dkim_selector,
-                    Domain.dkim_private_key,
-                    Domain.dkim_ed25519_selector,
-                    Domain.dkim_ed25519_private_key,
-                ).where(Domain.id.in_(domain_ids))
-            )
+            for row in driver.execute(sql.DOMAINS, {"ids": driver.array(domain_ids)})
         }
-    batch.suppressed = _suppressed(session, batch)
+    batch.suppressed = _suppressed(driver, batch)
 
 
-def _suppressed(session: Session, batch: Batch) -> set[tuple[int, str]]:
+def _suppressed(driver: Driver, batch: Batch) -> set[tuple[int, str]]:
     # The authoritative suppression check is at delivery: an address may have bounced
     # since its message was accepted. Notices Outpost sends itself are never suppressed.
     wanted: dict[int, set[str]] = defaultdict(set)
@@ -141,8 +123,9 @@ def _suppressed(session: Session, batch: Batch) -> set[tuple[int, str]]:
         wanted[recipient.account_id].add(recipient.address.lower())
     found: set[tuple[int, str]] = set()
     for account_id, addresses in wanted.items():
-        for address in suppressed_among(
-            session=session, account_id=account_id, addresses=addresses
-        ):
-            found.add((account_id, address))
+        rows = driver.execute(
+            sending_sql.SUPPRESSED,
+            {"account_id": account_id, "addresses": driver.array(addresses)},
+        )
+        found.update((account_id, address) for (address,) in rows)
     return found

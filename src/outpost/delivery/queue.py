@@ -14,19 +14,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from outpost.db import utcnow
-from outpost.sending.models import Recipient
-
-# Spelled exactly like the partial index's predicate, and as literals rather than bound
-# parameters, so both planners can prove the index applies.
-DUE_PREDICATE = text("recipients.status IN ('queued', 'deferred')")
+from outpost.delivery import sql
+from outpost.fastsql import Driver
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimedRecipient:
     """A recipient this worker holds until ``lease_end``."""
 
@@ -49,32 +46,31 @@ def claim_due_recipients(
 ) -> list[ClaimedRecipient]:
     """Claim up to ``limit`` due recipients for ``worker_id`` in one statement."""
     now = now or utcnow()
-    lease_end = now + lease
-    due = (
-        select(Recipient.id)
-        .where(DUE_PREDICATE, Recipient.next_attempt_at <= now)
-        .order_by(Recipient.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte("due")
-    )
-    statement = (
-        update(Recipient)
-        .where(Recipient.id == due.c.id)
-        .values(next_attempt_at=lease_end, locked_by=worker_id, locked_until=lease_end)
-        .returning(
-            Recipient.id,
-            Recipient.message_id,
-            Recipient.account_id,
-            Recipient.address,
-            Recipient.domain,
-            Recipient.attempts,
-            Recipient.created_at,
+    connection = session.connection()
+    driver = Driver(connection)
+    # Through SQLAlchemy's connection (not the bare cursor) so its events see the claim.
+    rows = connection.exec_driver_sql(
+        sql.CLAIM.text(driver.dialect),
+        {
+            "now": driver.time(now),
+            "limit": limit,
+            "lease_end": driver.time(now + lease),
+            "worker_id": worker_id,
+        },
+    ).all()
+    claimed = [
+        ClaimedRecipient(
+            int(id_),
+            int(message_id),
+            int(account_id),
+            address,
+            domain,
+            int(attempts),
+            cast(datetime, driver.read_time(created_at)),  # NOT NULL
         )
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(statement).all()
-    return sorted((ClaimedRecipient(*row) for row in rows), key=lambda r: r.id)
+        for id_, message_id, account_id, address, domain, attempts, created_at in rows
+    ]
+    return sorted(claimed, key=lambda r: r.id)
 
 
 def by_domain(recipients: Sequence[ClaimedRecipient]) -> dict[str, list[ClaimedRecipient]]:

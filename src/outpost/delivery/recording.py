@@ -11,19 +11,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from outpost.config import Settings
+from outpost.delivery import sql
 from outpost.delivery.outcome import BounceKind, DeliveryOutcome, OutcomeKind, expired
 from outpost.delivery.queue import ClaimedRecipient
 from outpost.events.models import EventType
-from outpost.events.recording import add_events, count_daily
+from outpost.events.recording import add_events, count_daily, driver_for
+from outpost.fastsql import Driver
 from outpost.notices import queue_notice
-from outpost.sending.models import (
-    MessageSource,
-    Recipient,
-)
+from outpost.sending.models import MessageSource
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
 
@@ -93,9 +91,10 @@ def record_outcomes(
     """Store every settled outcome of one batch in the caller's transaction."""
     if not settled:
         return
-    _update_recipients(session, worker_id, settled, now)
-    add_events(session, [_event_row(s, messages[s.recipient.message_id], now) for s in settled])
-    count_daily(session, _counters(settled, messages, now.date()))
+    driver = driver_for(session)
+    _update_recipients(driver, worker_id, settled, now)
+    add_events(driver, [_event_row(s, messages[s.recipient.message_id], now) for s in settled])
+    count_daily(driver, _counters(settled, messages, now.date()))
     hard = [
         s
         for s in settled
@@ -111,49 +110,31 @@ def record_outcomes(
 
 
 def _update_recipients(
-    session: Session, worker_id: str, settled: list[Settled], now: datetime
+    driver: Driver, worker_id: str, settled: list[Settled], now: datetime
 ) -> None:
-    table = Recipient.__table__
-    assert isinstance(table, Table)  # noqa: S101 - for the type checker
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.locked_by == worker_id)
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            next_attempt_at=bindparam("b_next"),
-            locked_by=bindparam("b_locked_by"),
-            locked_until=None,
-            last_attempt_at=bindparam("b_last"),
-            remote_host=bindparam("b_host"),
-            smtp_code=bindparam("b_code"),
-            enhanced_code=bindparam("b_enhanced"),
-            reply=bindparam("b_reply"),
-            bounce_kind=bindparam("b_kind"),
-            finished_at=bindparam("b_finished"),
-        )
-    )
+    stamp = driver.time(now)
     rows = []
     for s in settled:
         outcome, recipient = s.outcome, s.recipient
         rows.append(
             {
-                "b_id": recipient.id,
-                "b_status": outcome.status.value,
-                "b_attempts": recipient.attempts + (1 if s.attempted else 0),
-                "b_next": s.next_attempt_at or now,
+                "id": recipient.id,
+                "worker_id": worker_id,
+                "status": outcome.status.value,
+                "attempts": recipient.attempts + (1 if s.attempted else 0),
+                "next": driver.time(s.next_attempt_at) if s.next_attempt_at else stamp,
                 # A parked recipient says so, for operators looking for internal errors.
-                "b_locked_by": "parked" if outcome.kind is OutcomeKind.parked else None,
-                "b_last": now if s.attempted else None,
-                "b_host": outcome.remote_host,
-                "b_code": outcome.smtp_code,
-                "b_enhanced": outcome.enhanced_code,
-                "b_reply": outcome.reply[:4000],
-                "b_kind": outcome.bounce_kind.value if outcome.bounce_kind else None,
-                "b_finished": now if outcome.is_final else None,
+                "locked_by": "parked" if outcome.kind is OutcomeKind.parked else None,
+                "last": stamp if s.attempted else None,
+                "host": outcome.remote_host,
+                "code": outcome.smtp_code,
+                "enhanced": outcome.enhanced_code,
+                "reply": outcome.reply[:4000],
+                "kind": outcome.bounce_kind.value if outcome.bounce_kind else None,
+                "finished": stamp if outcome.is_final else None,
             }
         )
-    session.connection().execute(statement, rows)
+    driver.executemany(sql.RECORD_OUTCOME, rows)
 
 
 def _event_row(s: Settled, message: MessageContext, now: datetime) -> dict[str, Any]:
