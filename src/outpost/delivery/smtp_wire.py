@@ -14,8 +14,7 @@ import re
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 _DOT_AT_LINE_START = re.compile(rb"^\.", re.MULTILINE)
 MAX_REPLY_LINES = 100
@@ -38,8 +37,7 @@ def _content(data: bytes) -> bytes:
     return content + b".\r\n"
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """One SMTP reply: its code and its text (lines joined by newlines)."""
 
     code: int
