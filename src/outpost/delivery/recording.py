@@ -23,7 +23,7 @@ from outpost.fastsql import Driver
 from outpost.notices import queue_notice
 from outpost.sending.models import MessageSource
 from outpost.suppression.models import SuppressionReason
-from outpost.suppression.service import add_suppression
+from outpost.suppression.service import add_suppressions
 
 _STAT_OF = {
     OutcomeKind.delivered: "delivered",
@@ -185,19 +185,21 @@ def handle_hard_bounces(
 ) -> None:
     """Suppress each hard-bounced address, and alert each account that asked for it."""
     by_account: dict[int, list[tuple[ClaimedRecipient, DeliveryOutcome]]] = defaultdict(list)
+    entries: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
     alert_to: dict[int, str] = {}
     for recipient, outcome, message in bounces:
-        add_suppression(
-            session=session,
-            account_id=recipient.account_id,
-            address=recipient.address,
-            reason=SuppressionReason.hard_bounce,
-            detail=outcome.reply,
-            message_id=message.message_id,
-        )
+        entries[recipient.account_id].append((recipient.address, outcome.reply, message.message_id))
         by_account[recipient.account_id].append((recipient, outcome))
         if message.bounce_alert_email:
             alert_to[recipient.account_id] = message.bounce_alert_email
+    for account_id, account_entries in entries.items():
+        # One look-up and one insert per account, not per bounced address.
+        add_suppressions(
+            session=session,
+            account_id=account_id,
+            entries=account_entries,
+            reason=SuppressionReason.hard_bounce,
+        )
     for account_id, email in alert_to.items():
         queue_bounce_alert(
             session=session,

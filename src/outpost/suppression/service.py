@@ -66,6 +66,38 @@ def add_suppression(
     return row, True
 
 
+def add_suppressions(
+    *,
+    session: Session,
+    account_id: int,
+    entries: Sequence[tuple[str, str, str | None]],
+    reason: SuppressionReason,
+) -> int:
+    """:func:`add_suppression` for many (address, detail, message id) at once: one query
+    for those already listed, one flush; the first entry of an address wins. Returns how
+    many were added."""
+    wanted: dict[str, tuple[str, str | None]] = {}
+    for address, detail, message_id in entries:
+        wanted.setdefault(address.strip().lower(), (detail, message_id))
+    if not wanted:
+        return 0
+    listed = suppressed_among(session=session, account_id=account_id, addresses=wanted)
+    rows = [
+        Suppression(
+            account_id=account_id,
+            address=address,
+            reason=reason,
+            detail=detail,
+            message_id=message_id,
+        )
+        for address, (detail, message_id) in wanted.items()
+        if address not in listed
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
 # The Management API: the list of one account, through the caller's scope.
 
 
