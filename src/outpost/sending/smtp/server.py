@@ -15,6 +15,7 @@ from outpost.runtime import Service
 from outpost.sending.service import Sending
 from outpost.sending.smtp.auth import Authenticator
 from outpost.sending.smtp.handler import SubmissionHandler
+from outpost.sending.smtp.protocol import SubmissionSMTP
 from outpost.sending.smtp.tls import server_context
 from outpost.throttle import FailedLogins
 
@@ -70,7 +71,7 @@ async def start_servers(settings: Settings, handler: SubmissionHandler) -> Liste
     listening = Listening()
 
     def protocol(*, starttls: bool) -> SMTP:
-        return SMTP(
+        return SubmissionSMTP(
             handler,
             hostname=settings.hostname,
             ident="Outpost ESMTP",

@@ -1,0 +1,73 @@
+"""The fast path for MAIL FROM / RCPT TO addresses reads exactly what aiosmtpd reads."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+from aiosmtpd.smtp import SMTP
+
+from outpost.sending.smtp.protocol import SubmissionSMTP
+
+EDGE_CASES = [
+    "<a@b.c>",
+    "<a@b.c> SIZE=100",
+    "<a@b.c>\t SIZE=100 BODY=8BITMIME",
+    "<a@b.c>  ",
+    "<a@b.c> (comment) SIZE=1",
+    "<a@b.c>x",
+    " <a@b.c>",
+    "<A.B+tag@Ex-ample.COM>",
+    "<>",
+    "<a..b@c.d>",
+    "<.a@b.c>",
+    "<a.@b.c>",
+    "<a@b..c>",
+    "<a@b.c.>",
+    '<"quoted local"@b.c>',
+    "<a@[192.0.2.1]>",
+    "<@route:a@b.c>",
+    "<a@b.c",
+    "a@b.c",
+    "<a b@c.d>",
+    "<pé@b.c>",
+    "<a@bé.c>",
+    "<" + "a" * 70 + "@b.c>",
+]
+
+
+def _random_arguments(count: int) -> list[str]:
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + '.@<>-_+"()[] :;\\=é\t'
+    local = string.ascii_letters + ".-_+!#="
+    domain = string.ascii_letters + string.digits + ".-"
+    tails = ["", " SIZE=1", "x", " (c) x", "\t", " ", "(", " a b"]
+    arguments = []
+    for _ in range(count):
+        arguments.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))))
+        arguments.append(
+            "<"
+            + "".join(rng.choice(local) for _ in range(rng.randint(1, 6)))
+            + "@"
+            + "".join(rng.choice(domain) for _ in range(rng.randint(1, 6)))
+            + ">"
+            + rng.choice(tails)
+        )
+    return arguments
+
+
+def _read(protocol: SMTP, argument: str) -> object:
+    try:
+        return protocol._getaddr(argument)
+    except Exception as exc:  # aiosmtpd's parser raises on some garbage; so must we
+        return type(exc)
+
+
+@pytest.mark.parametrize("local_part_limit", [0, 64])
+def test_addresses_read_as_aiosmtpd_reads_them(local_part_limit: int) -> None:
+    ours, theirs = SubmissionSMTP(object()), SMTP(object())
+    for protocol in (ours, theirs):
+        protocol.local_part_limit = local_part_limit
+    for argument in EDGE_CASES + _random_arguments(5_000):
+        assert _read(ours, argument) == _read(theirs, argument), argument
