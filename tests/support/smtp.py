@@ -50,7 +50,7 @@ def run_submission(settings: Settings, database: Database) -> Iterator[Submissio
         )
     finally:
         asyncio.run_coroutine_threadsafe(listening.close(), loop).result(10)
-        handler.close()
+        asyncio.run_coroutine_threadsafe(handler.close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()

@@ -107,16 +107,23 @@ RECIPIENT_COLUMNS = (
 
 TOUCH_TOKENS = statement("UPDATE send_tokens SET last_used_at = :now WHERE {ids}", ids="id")
 
-# SMTP submission's checks at MAIL FROM and RCPT TO.
+# SMTP submission's checks at MAIL FROM (address NULL) and RCPT TO (see smtp/checks.py).
 SUBMITTER_STATE = Statement(
-    "SELECT status, ip_allowlist FROM delivery_accounts WHERE id = :account_id"
-)
-RECIPIENT_STATE = Statement(
     """
-    SELECT a.remaining, a.suppression_enabled,
+    SELECT a.status, a.ip_allowlist, a.remaining, a.suppression_enabled,
            EXISTS (SELECT 1 FROM suppressions s
                    WHERE s.account_id = a.id AND s.address = :address)
     FROM delivery_accounts a
     WHERE a.id = :account_id
     """
 )
+
+# The same for many (account, address) pairs at once, on PostgreSQL.
+SUBMITTER_STATES = """
+    SELECT q.account_id, q.address, a.status, a.ip_allowlist, a.remaining,
+           a.suppression_enabled,
+           EXISTS (SELECT 1 FROM suppressions s
+                   WHERE s.account_id = q.account_id AND s.address = q.address)
+    FROM unnest(%(ids)s::bigint[], %(addresses)s::text[]) AS q(account_id, address)
+    JOIN delivery_accounts a ON a.id = q.account_id
+"""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 
-import orjson
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from outpost.accounts.models import AccountStatus
@@ -14,15 +14,16 @@ from outpost.addresses import is_valid_email
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import OutpostError
-from outpost.fastsql import HeldReader
 from outpost.netaccess import ip_allowed
-from outpost.sending import sql
 from outpost.sending.models import MessageSource
 from outpost.sending.service import Sending
 from outpost.sending.smtp import replies
 from outpost.sending.smtp.auth import Authenticator, Login
+from outpost.sending.smtp.checks import SubmitterState, checks_for
 from outpost.sending.smtp.message import MalformedMessage, has_bare_line_ending, prepare_message
 from outpost.sending.submission import AcceptRequest
+
+log = logging.getLogger(__name__)
 
 _STATUS_REPLIES = {
     AccountStatus.disabled: "550 5.7.1 The delivery account is disabled",
@@ -57,11 +58,11 @@ class SubmissionHandler:
         self.database = database
         self.sending = sending
         self.authenticator = authenticator
-        self.reader = HeldReader(database.engine)
+        self.checks = checks_for(database.engine)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Release the handler's database connection."""
-        self.reader.close()
+        await self.checks.close()
 
     async def handle_EHLO(
         self,
@@ -124,14 +125,14 @@ class SubmissionHandler:
 
     # The mail transaction
 
-    def _account_check(self, account_id: int, ip: str) -> str | None:
-        [(status, allowlist)] = self.reader.execute(sql.SUBMITTER_STATE, {"account_id": account_id})
-        allowlist = orjson.loads(allowlist) if isinstance(allowlist, str) else allowlist
-        if status != AccountStatus.enabled.value:
-            return _STATUS_REPLIES[AccountStatus(status)]
-        if not ip_allowed(allowlist or [], ip):
-            return f"550 5.7.1 {ip} is not allowed to send for this account"
-        return None
+    async def _state(self, session: Session, address: str | None = None) -> SubmitterState | str:
+        """The account's state, or the reply to give when it cannot be had."""
+        try:
+            state = await self.checks.state(_login_of(session).account_id, address)
+        except Exception:
+            log.exception("submission check failed")
+            return replies.CHECK_FAILED
+        return state if state is not None else replies.ACCOUNT_GONE
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -139,23 +140,17 @@ class SubmissionHandler:
         """Accept the envelope sender when the account may send from this address."""
         if address and not is_valid_email(address):
             return replies.SENDER_INVALID
-        # A short indexed read: cheaper inline than a hop to a thread under the GIL.
-        refusal = self._account_check(_login_of(session).account_id, _peer_ip(session))
-        if refusal:
-            return refusal
+        state = await self._state(session)
+        ip = _peer_ip(session)
+        if not isinstance(state, SubmitterState):
+            return state
+        if state.status != AccountStatus.enabled.value:
+            return _STATUS_REPLIES[AccountStatus(state.status)]
+        if not ip_allowed(state.ip_allowlist, ip):
+            return f"550 5.7.1 {ip} is not allowed to send for this account"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return replies.SENDER_OK
-
-    def _recipient_check(self, account_id: int, address: str, already: int) -> str | None:
-        [(remaining, suppression_enabled, listed)] = self.reader.execute(
-            sql.RECIPIENT_STATE, {"account_id": account_id, "address": address.lower()}
-        )
-        if suppression_enabled and listed:
-            return replies.RECIPIENT_SUPPRESSED.format(address=address)
-        if remaining <= already:
-            return replies.RECIPIENT_OVER_QUOTA.format(address=address)
-        return None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -168,11 +163,13 @@ class SubmissionHandler:
             return replies.RECIPIENT_INVALID.format(address=address)
         if address.lower() in (r.lower() for r in envelope.rcpt_tos):
             return replies.RECIPIENT_OK
-        refusal = self._recipient_check(
-            _login_of(session).account_id, address, len(envelope.rcpt_tos)
-        )
-        if refusal:
-            return refusal
+        state = await self._state(session, address.lower())
+        if not isinstance(state, SubmitterState):
+            return state
+        if state.suppression_enabled and state.listed:
+            return replies.RECIPIENT_SUPPRESSED.format(address=address)
+        if state.remaining <= len(envelope.rcpt_tos):
+            return replies.RECIPIENT_OVER_QUOTA.format(address=address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return replies.RECIPIENT_OK

@@ -20,6 +20,8 @@ AUTH_THROTTLED = (
 )
 AUTH_MALFORMED = "501 5.5.2 Cannot decode the authentication exchange"
 SENDER_OK = "250 2.1.0 Sender OK"
+ACCOUNT_GONE = "550 5.7.1 The delivery account no longer exists"
+CHECK_FAILED = "451 4.3.0 The account could not be checked just now; please try again"
 SENDER_INVALID = "553 5.1.7 The sender address is not a valid address"
 RECIPIENT_OK = "250 2.1.5 Recipient OK"
 RECIPIENT_INVALID = "553 5.1.3 {address} is not a valid recipient address"

@@ -119,6 +119,6 @@ def smtp_service(settings: Settings, database: Database, sending: Sending) -> Se
         )
         await stop.wait()
         await listening.close()
-        handler.close()
+        await handler.close()
 
     return run
