@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable, Coroutine, Iterator
@@ -104,8 +105,28 @@ def configure_logging() -> None:
     smtp_log.addFilter(_not_aiosmtpd_self_deprecation)
 
 
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Keep the cyclic garbage collector off the start-up heap and out of the hot paths.
+
+    Every full collection walked the ~200,000 objects built at start-up (modules, the app,
+    its routes and schemas), none of which ever becomes garbage, and with the default
+    young-generation threshold (700) a busy Send API process collected every dozen
+    requests. Measured in-process on ``/v1/send`` (SQLite): collections took about 50 µs
+    per request, 8 µs once the start-up heap is frozen, 1 µs with the higher threshold
+    too. Frozen objects are never collected; everything built later is, as usual.
+    """
+    gc.collect()
+    gc.freeze()
+    _young, *older = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
+
+
 def run(services: list[Service]) -> None:
     """Run ``services`` until a signal stops them, on uvloop when it is installed."""
+    settle_heap()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
