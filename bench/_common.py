@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -13,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,56 @@ def ensure_debian_package(command: str, package: str) -> str:
     if path is None:
         raise RuntimeError(f"{command} is not available")
     return path
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds used so far by process ``pid`` (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@dataclass(frozen=True)
+class CpuClock:
+    """CPU seconds used so far by the server under test, PostgreSQL's processes and the load
+    generator (this process's finished children, or this process itself)."""
+
+    server: float
+    database: float
+    load: float
+
+    @classmethod
+    def read(cls, server_pid: int, *, load_in_children: bool) -> CpuClock:
+        """The clocks now."""
+        usage = resource.getrusage(
+            resource.RUSAGE_CHILDREN if load_in_children else resource.RUSAGE_SELF
+        )
+        return cls(
+            server=_cpu_seconds(server_pid),
+            database=sum(_cpu_seconds(pid) for pid in _postgres_pids()),
+            load=usage.ru_utime + usage.ru_stime,
+        )
+
+    def per_message_ms(self, later: CpuClock, messages: float) -> dict[str, float]:
+        """Milliseconds of CPU per message of each part between this reading and ``later``."""
+        return {
+            part: round(1000 * (getattr(later, part) - getattr(self, part)) / messages, 3)
+            for part in ("server", "database", "load")
+        }

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import ssl
+import statistics
 import subprocess
 import tempfile
 import time
@@ -31,6 +33,7 @@ import orjson
 import uvloop
 
 from bench._common import (
+    CpuClock,
     database_url,
     ensure_debian_package,
     free_port,
@@ -129,7 +132,17 @@ def send_body(messages: int) -> bytes:
     return orjson.dumps({"messages": [message] * messages})
 
 
-def run_wrk(url: str, token: str, body: bytes, connections: int, seconds: int) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One measured run: requests (or messages) per second and CPU per request (ms)."""
+
+    rate: float
+    cpu: dict[str, float]
+
+
+def run_wrk(
+    url: str, token: str, body: bytes, connections: int, seconds: int, server_pid: int
+) -> Run:
     """Requests per second answered with 2xx by ``url``; any other answer is an error."""
     wrk = ensure_debian_package("wrk", "wrk")
     with tempfile.TemporaryDirectory() as folder:
@@ -149,19 +162,22 @@ def run_wrk(url: str, token: str, body: bytes, connections: int, seconds: int) -
             check=True,
             capture_output=True,
         )
+        before = CpuClock.read(server_pid, load_in_children=True)
         output = subprocess.run(
             [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
             check=True,
             capture_output=True,
             text=True,
         ).stdout
+        after = CpuClock.read(server_pid, load_in_children=True)
     failures = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if failures:
         raise RuntimeError(f"{url} answered {failures.group(1)} requests with errors:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    return float(match.group(1))
+    rate = float(match.group(1))
+    return Run(rate, before.per_message_ms(after, rate * seconds))
 
 
 SMTP_MESSAGE = (
@@ -187,22 +203,31 @@ async def _smtp_session(
     return counted
 
 
-def run_smtp(port: int, cert: Path, username: str, seconds: int) -> float:
+def run_smtp(port: int, cert: Path, username: str, seconds: int, server_pid: int) -> Run:
     """Messages per second accepted over ``SMTP_SESSIONS`` concurrent sessions."""
     context = ssl.create_default_context(cafile=str(cert))
+    clocks: list[CpuClock] = []
+
+    async def read_clocks(*moments: float) -> None:
+        for moment in moments:
+            await asyncio.sleep(moment - time.monotonic())
+            clocks.append(CpuClock.read(server_pid, load_in_children=False))
 
     async def main() -> int:
         start_at = time.monotonic() + 2  # warm-up: logins, TLS, caches
         stop_at = start_at + seconds
+        clocking = asyncio.create_task(read_clocks(start_at, stop_at))
         counts = await asyncio.gather(
             *(
                 _smtp_session(port, context, username, stop_at, start_at)
                 for _ in range(SMTP_SESSIONS)
             )
         )
+        await clocking
         return sum(counts)
 
-    return uvloop.run(main()) / seconds
+    rate = uvloop.run(main()) / seconds
+    return Run(rate, clocks[0].per_message_ms(clocks[1], rate * seconds))
 
 
 def measure(kind: str, seconds: int, rounds: int) -> dict[str, Any]:
@@ -233,32 +258,49 @@ def measure(kind: str, seconds: int, rounds: int) -> dict[str, Any]:
         }
         cert = data_dir / "tls" / "cert.pem"
         single, batch = send_body(1), send_body(BATCH_SIZE)
+        cpu: dict[str, list[dict[str, float]]] = {name: [] for name in figures}
+
+        def record(name: str, run: Run, messages_per_request: int = 1) -> None:
+            figures[name].append(run.rate * messages_per_request)
+            cpu[name].append({k: v / messages_per_request for k, v in run.cpu.items()})
+
         for _ in range(rounds):
-            with process(python("bench._baseline_http", str(base_http)), {}, base_http):
+            with process(python("bench._baseline_http", str(base_http)), {}, base_http) as base:
                 url_base = f"http://127.0.0.1:{base_http}/v1/send"
-                figures["api_single_baseline"].append(
-                    run_wrk(url_base, "x", single, SINGLE_CONNECTIONS, seconds)
+                record(
+                    "api_single_baseline",
+                    run_wrk(url_base, "x", single, SINGLE_CONNECTIONS, seconds, base.pid),
                 )
-                figures["api_batch_baseline"].append(
-                    BATCH_SIZE * run_wrk(url_base, "x", batch, BATCH_CONNECTIONS, seconds)
+                record(
+                    "api_batch_baseline",
+                    run_wrk(url_base, "x", batch, BATCH_CONNECTIONS, seconds, base.pid),
+                    BATCH_SIZE,
                 )
-            with process(outpost("web"), env, web_port):
+            with process(outpost("web"), env, web_port) as web:
                 url_outpost = f"http://127.0.0.1:{web_port}/v1/send"
-                figures["api_single_outpost"].append(
-                    run_wrk(url_outpost, fixture.token, single, SINGLE_CONNECTIONS, seconds)
+                token = fixture.token
+                record(
+                    "api_single_outpost",
+                    run_wrk(url_outpost, token, single, SINGLE_CONNECTIONS, seconds, web.pid),
                 )
-                figures["api_batch_outpost"].append(
-                    BATCH_SIZE
-                    * run_wrk(url_outpost, fixture.token, batch, BATCH_CONNECTIONS, seconds)
+                record(
+                    "api_batch_outpost",
+                    run_wrk(url_outpost, token, batch, BATCH_CONNECTIONS, seconds, web.pid),
+                    BATCH_SIZE,
                 )
-            with process(outpost("smtp"), env, smtp_port):
-                figures["smtp_outpost"].append(run_smtp(smtp_port, cert, fixture.username, seconds))
+            with process(outpost("smtp"), env, smtp_port) as smtp:
+                username = fixture.username
+                record("smtp_outpost", run_smtp(smtp_port, cert, username, seconds, smtp.pid))
             with process(
                 python("bench._baseline_smtp", str(base_smtp), str(data_dir)), {}, base_smtp
-            ):
-                figures["smtp_baseline"].append(run_smtp(base_smtp, cert, "anyone", seconds))
+            ) as base:
+                record("smtp_baseline", run_smtp(base_smtp, cert, "anyone", seconds, base.pid))
     result: dict[str, Any] = {name: median(values) for name, values in figures.items()}
     result["rounds"] = {name: [round(v, 1) for v in values] for name, values in figures.items()}
+    result["cpu_ms_per_message"] = {
+        name: {part: round(statistics.median(r[part] for r in runs), 3) for part in runs[0]}
+        for name, runs in cpu.items()
+    }
     result["api_single_ratio"] = round(
         result["api_single_outpost"] / result["api_single_baseline"], 2
     )
@@ -286,6 +328,32 @@ def report(results: dict[str, dict[str, Any]], seconds: int, rounds: int) -> str
             f"| {kind} | SMTP, 20 sessions (msgs/s) | {r['smtp_outpost']} | "
             f"{r['smtp_baseline']} | {r['smtp_ratio']} | ≥ 0.5 × baseline |",
         ]
+    lines += [
+        "",
+        "CPU per message (ms, medians) of the server under test, PostgreSQL's processes and the",
+        "load generator (wrk, or the SMTP client), during the measured seconds; and the cores",
+        "the target rate would take at Outpost's per-message costs: its own process (one",
+        f"interpreter, so about one core at most) and everything (this machine: {os.cpu_count()}"
+        " cores).",
+        "",
+        "| database | measure | Outpost | PostgreSQL | load | baseline | baseline load "
+        "| target rate | Outpost at target | all at target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, r in results.items():
+        cpu = r["cpu_ms_per_message"]
+        for label, name, target in (
+            ("Send API, single", "api_single", 0.5 * r["api_single_baseline"]),
+            ("Send API, batches", "api_batch", 5000.0),
+            ("SMTP", "smtp", 0.5 * r["smtp_baseline"]),
+        ):
+            ours, base = cpu[f"{name}_outpost"], cpu[f"{name}_baseline"]
+            own, everything = target * ours["server"] / 1000, target * sum(ours.values()) / 1000
+            lines.append(
+                f"| {kind} | {label} | {ours['server']} | {ours['database']} | {ours['load']} | "
+                f"{base['server']} | {base['load']} | {round(target)} | {own:.2f} | "
+                f"{everything:.2f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
