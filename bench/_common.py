@@ -128,31 +128,41 @@ def ensure_debian_package(command: str, package: str) -> str:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds used so far by process ``pid`` (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _postgres_pids() -> list[int]:
-    pids = []
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process: pid → (parent pid, command name, user + system CPU seconds so far)."""
+    table = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, rest = (entry / "stat").read_text().rpartition(")")
+        except OSError:
+            continue
+        fields = rest.split()
+        name = head.partition("(")[2]
+        table[int(entry.name)] = (
+            int(fields[1]),
+            name,
+            (int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+        )
+    return table
+
+
+def _tree_cpu(table: dict[int, tuple[int, str, float]], root: int) -> float:
+    """CPU seconds of ``root`` and every process under it (a server's helper processes)."""
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += table.get(pid, (0, "", 0.0))[2]
+        todo += [child for child, (parent, _, _) in table.items() if parent == pid]
+    return total
 
 
 @dataclass(frozen=True)
 class CpuClock:
-    """CPU seconds used so far by the server under test, PostgreSQL's processes and the load
-    generator (this process's finished children, or this process itself)."""
+    """CPU seconds used so far by the server under test (with its helper processes),
+    PostgreSQL's processes and the load generator (this process's finished children, or
+    this process itself)."""
 
     server: float
     database: float
@@ -164,9 +174,10 @@ class CpuClock:
         usage = resource.getrusage(
             resource.RUSAGE_CHILDREN if load_in_children else resource.RUSAGE_SELF
         )
+        table = _processes()
         return cls(
-            server=_cpu_seconds(server_pid),
-            database=sum(_cpu_seconds(pid) for pid in _postgres_pids()),
+            server=_tree_cpu(table, server_pid),
+            database=sum(cpu for _, name, cpu in table.values() if name == "postgres"),
             load=usage.ru_utime + usage.ru_stime,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 
@@ -66,8 +67,12 @@ def _read(protocol: SMTP, argument: str) -> object:
 
 @pytest.mark.parametrize("local_part_limit", [0, 64])
 def test_addresses_read_as_aiosmtpd_reads_them(local_part_limit: int) -> None:
-    ours, theirs = SubmissionSMTP(object()), SMTP(object())
-    for protocol in (ours, theirs):
-        protocol.local_part_limit = local_part_limit
-    for argument in EDGE_CASES + _random_arguments(5_000):
-        assert _read(ours, argument) == _read(theirs, argument), argument
+    loop = asyncio.new_event_loop()  # given, or aiosmtpd makes one of its own and leaks it
+    try:
+        ours, theirs = SubmissionSMTP(object(), loop=loop), SMTP(object(), loop=loop)
+        for protocol in (ours, theirs):
+            protocol.local_part_limit = local_part_limit
+        for argument in EDGE_CASES + _random_arguments(5_000):
+            assert _read(ours, argument) == _read(theirs, argument), argument
+    finally:
+        loop.close()

@@ -7,7 +7,15 @@ from outpost.db import Database
 from outpost.errors import PayloadTooLarge, ValidationFailed
 from outpost.sending.responses import accepted_body
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer import make_writer
+from outpost.sending.writer import LoopWriter, Render, Writer
+from outpost.sending.writer_process import ProcessWriter
+
+
+def make_writer(database: Database, render: Render) -> Writer:
+    """The group-committing writer that suits the database (see ``writer.py``)."""
+    if database.dialect == "sqlite":
+        return LoopWriter(database, render)
+    return ProcessWriter(database, render)
 
 
 class Sending:

@@ -9,17 +9,15 @@ Two writers run the same batch code (:func:`write_batch`):
 - on SQLite, :class:`LoopWriter` runs it on the event loop: statements are local and take
   microseconds, and handing work to a thread would cost more in GIL switches than the
   work itself (measured: about 100 µs of CPU per request more);
-- on PostgreSQL, :class:`ThreadWriter` runs it in one thread, so the event loop keeps
-  parsing requests while statements wait on the network (measured: ~50% more requests/s
-  than on the loop).
+- on PostgreSQL, :class:`~outpost.sending.writer_process.ProcessWriter` runs it in a child
+  process, so statements waiting on the network never wait for the event loop's
+  interpreter lock as well (see that module).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -45,13 +43,6 @@ class Writer(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     async def accept(self, request: AcceptRequest) -> AcceptResult: ...
-
-
-def make_writer(database: Database, render: Render) -> Writer:
-    """The writer that suits the database (see the module's docstring)."""
-    if database.dialect == "sqlite":
-        return LoopWriter(database, render)
-    return ThreadWriter(database, render)
 
 
 def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -> list[Item]:
@@ -87,11 +78,12 @@ def _as_error(exc: BaseException) -> OutpostError:
     return Unavailable("The message could not be stored; nothing was accepted. Try again.")
 
 
-def _stopped() -> Unavailable:
+def shutting_down() -> Unavailable:
+    """The refusal of a request that arrives while the writer stops."""
     return Unavailable("The server is shutting down; nothing was accepted. Try again.")
 
 
-def _take(pending: list[Item]) -> tuple[list[Item], list[Item]]:
+def take_batch(pending: list[Item]) -> tuple[list[Item], list[Item]]:
     """The first items of ``pending`` up to the batch size, and the rest."""
     count = 0
     for index, (request, _) in enumerate(pending):
@@ -171,7 +163,7 @@ class LoopWriter:
     async def accept(self, request: AcceptRequest) -> AcceptResult:
         """Queue ``request`` and wait for its committed result."""
         if self._stopping:
-            raise _stopped()
+            raise shutting_down()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AcceptResult] = loop.create_future()
 
@@ -193,75 +185,5 @@ class LoopWriter:
     def _flush(self) -> None:
         self._scheduled = False
         while self._pending:
-            batch, self._pending = _take(self._pending)
+            batch, self._pending = take_batch(self._pending)
             self._pending[:0] = write_batch(self.connection, self.render, batch)
-
-
-class ThreadWriter:
-    """Writes in one thread; each batch takes every request waiting when it starts."""
-
-    def __init__(self, database: Database, render: Render) -> None:
-        self.connection = HeldConnection(database.engine)
-        self.render = render
-        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopping = False
-
-    def start(self) -> None:
-        """Start the writer thread (idempotent)."""
-        with self._lock:
-            self._stopping = False
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="outpost-acceptance-writer", daemon=True
-                )
-                self._thread.start()
-
-    def stop(self) -> None:
-        """Finish what is queued, then stop the thread."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            self._stopping = True
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
-
-    async def accept(self, request: AcceptRequest) -> AcceptResult:
-        """Queue ``request`` and wait for its committed result."""
-        if self._stopping:
-            raise _stopped()
-        self.start()
-        future: concurrent.futures.Future[AcceptResult] = concurrent.futures.Future()
-
-        def complete(outcome: Outcome) -> None:
-            if isinstance(outcome, OutpostError):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-        self._queue.put((request, complete))
-        return await asyncio.wrap_future(future)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                self.connection.close()
-                return
-            batch, stop = [first], False
-            while not stop:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                else:
-                    batch.append(item)
-            while batch:
-                chunk, rest = _take(batch)
-                batch = write_batch(self.connection, self.render, chunk) + rest
-            if stop:
-                self.connection.close()
-                return
