@@ -21,7 +21,7 @@ from outpost.sending.models import MessageSource
 from outpost.sending.schemas import SendRequest
 from outpost.sending.service import Sending
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer_process import ProcessWriter
+from outpost.sending.writer_process import ProcessWriter, _options
 from tests.factories import Factory
 from tests.sending.conftest import Sender, make_sender, stored
 
@@ -129,3 +129,10 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
     finally:
         sending.stop()
     assert stored(session, sender.account_id) == (2, 2, 98)
+
+
+def test_writer_connections_keep_the_urls_options_and_use_generic_plans() -> None:
+    generic = "-c plan_cache_mode=force_generic_plan"
+    assert _options("postgresql+psycopg://u@h/db") == generic
+    url = "postgresql+psycopg://u@h/db?options=-c%20search_path%3Dmail"
+    assert _options(url) == f"-c search_path=mail {generic}"
