@@ -96,6 +96,12 @@ def test_requests_are_answered_after_commit_and_stop_ends_the_child(
     assert stored(session, sender.account_id) == (20, 20, 80)
     with pytest.raises(Unavailable, match="shutting down"):
         asyncio.run(send(1))
+    sending.start()  # started again: a new child answers, the old one's answers are gone
+    try:
+        assert [r.queued_recipients for r in asyncio.run(send(3))] == [1, 1, 1]
+    finally:
+        sending.stop()
+    assert stored(session, sender.account_id) == (23, 23, 77)
 
 
 def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(

@@ -80,6 +80,8 @@ class _Child:
         self.process = process
         self.channel = channel
         self.alive = True
+        # Sent to this child and not answered yet; a new child never inherits them.
+        self.pending: dict[int, concurrent.futures.Future[Outcome]] = {}
 
 
 class ProcessWriter:
@@ -94,7 +96,6 @@ class ProcessWriter:
         self._context.set_forkserver_preload([__name__])
         self._lock = threading.Lock()
         self._child: _Child | None = None
-        self._pending: dict[int, concurrent.futures.Future[Outcome]] = {}
         self._serials = itertools.count()
         self._stopping = False
 
@@ -128,11 +129,11 @@ class ProcessWriter:
             if child is None:
                 child = self._child = self._spawn()
             serial = next(self._serials)
-            self._pending[serial] = future
+            child.pending[serial] = future
             try:
                 child.channel.send((serial, request))
             except OSError as exc:
-                del self._pending[serial]
+                del child.pending[serial]
                 raise _lost() from exc
         outcome = await asyncio.wrap_future(future)
         if isinstance(outcome, OutpostError):
@@ -161,7 +162,7 @@ class ProcessWriter:
             while True:
                 answers = child.channel.recv()
                 with self._lock:
-                    futures = [(self._pending.pop(s, None), outcome) for s, outcome in answers]
+                    futures = [(child.pending.pop(s, None), outcome) for s, outcome in answers]
                 for future, outcome in futures:
                     if future is not None:
                         future.set_result(_restored(outcome))
@@ -169,7 +170,7 @@ class ProcessWriter:
             pass
         with self._lock:
             child.alive = False
-            lost, self._pending = self._pending, {}
+            lost, child.pending = child.pending, {}
             error = shutting_down() if self._stopping else _lost()
         if lost and not self._stopping:
             log.error("the acceptance writer stopped with %d requests unanswered", len(lost))
