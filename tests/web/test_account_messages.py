@@ -23,7 +23,11 @@ BOUNCE_REPLY = "550 5.1.1 <gone@dest.test>: Recipient address rejected: User unk
 
 
 def _log(db: Database, tenant: Tenant, *, extra_accepted: int = 0) -> tuple[int, str]:
-    """An account with a message to three recipients: delivered, bounced (2 days ago), deferred."""
+    """An account with a message to three recipients: delivered, bounced (2 days ago), deferred.
+
+    The events are placed around midday today, so no run near midnight sees the
+    delivery and the deferral fall on different dates.
+    """
     with db.session() as session:
         account = make_account(session, org_id=tenant.org_id, description="Shop receipts")
         queued = queue_message(
@@ -32,7 +36,7 @@ def _log(db: Database, tenant: Tenant, *, extra_accepted: int = 0) -> tuple[int,
             to=["ana@dest.test", "gone@dest.test", "slow@later.test"],
             subject="Your receipt <#1042>",
         )
-        now = utcnow()
+        now = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
 
         def event(address: str, type_: EventType, at: Any, **details: Any) -> dict[str, Any]:
             return {
