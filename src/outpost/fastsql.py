@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, make_url
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -30,15 +30,21 @@ def _dumps(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement in the form each driver wants (``:name`` vs ``%(name)s``)."""
+    """One SQL statement in the form each driver wants (``:name`` vs ``%(name)s``).
+
+    ``binary``: PostgreSQL gets the parameters in binary (``%(name)b``), for statements that
+    take long arrays, whose text form costs more to write and to parse.
+    """
 
     sql: str
     postgresql_sql: str | None = None
+    binary: bool = False
     _pyformat: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         pg = self.postgresql_sql or self.sql
-        object.__setattr__(self, "_pyformat", _NAMED.sub(r"%(\1)s", pg.replace("%", "%%")))
+        mark = r"%(\1)b" if self.binary else r"%(\1)s"
+        object.__setattr__(self, "_pyformat", _NAMED.sub(mark, pg.replace("%", "%%")))
 
     def text(self, dialect: str) -> str:
         """The statement for ``dialect``."""
@@ -145,12 +151,12 @@ def statement(sql: str, **lists: str) -> Statement:
 
 
 class HeldConnection:
-    """One connection kept by a single writer, with transactions run straight on the driver.
+    """One connection kept by a single writer, with its batches run straight on the driver.
 
     Checking a connection out of SQLAlchemy's pool and beginning and committing through an
     engine costs more CPU per batch than the batch's own statements; a writer that runs
-    one transaction after another keeps one connection instead. A connection that fails
-    is dropped and replaced on the next transaction.
+    one batch after another keeps one connection instead. A connection that fails is
+    dropped and replaced on the next batch.
     """
 
     def __init__(self, engine: Engine, *, wal_autocheckpoint: bool = True) -> None:
@@ -160,32 +166,50 @@ class HeldConnection:
         self._raw: Any = None
 
     @contextmanager
-    def transaction(self) -> Iterator[Driver]:
-        """A driver inside BEGIN (IMMEDIATE on SQLite) … COMMIT; rolled back on error."""
+    def batch(self) -> Iterator[Driver]:
+        """A driver for one batch of work.
+
+        On SQLite the batch is one transaction, BEGIN IMMEDIATE … COMMIT, rolled back on
+        error. On PostgreSQL the connection is in autocommit: each statement commits on
+        its own, so a batch writes everything it must keep together in one statement
+        (``sending/sql.py``'s ``STORE``) and saves the BEGIN and COMMIT round trips.
+        """
         if self._raw is None:
             self._raw = self.engine.raw_connection()
-            if self.dialect == "sqlite" and not self.wal_autocheckpoint:
-                self._raw.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
+            dbapi = self._raw.driver_connection
+            if self.dialect == "postgresql":
+                dbapi.autocommit = True
+            elif not self.wal_autocheckpoint:
+                dbapi.execute("PRAGMA wal_autocheckpoint=0")
         dbapi = self._raw.driver_connection
+        if self.dialect == "postgresql":
+            try:
+                yield Driver(dbapi=dbapi, dialect=self.dialect)
+            except BaseException:
+                if dbapi.broken:
+                    self._drop()
+                raise
+            return
         try:
-            if self.dialect == "sqlite":
-                dbapi.execute("BEGIN IMMEDIATE")
+            dbapi.execute("BEGIN IMMEDIATE")
             yield Driver(dbapi=dbapi, dialect=self.dialect)
             dbapi.commit()
         except BaseException:
-            self._rollback(dbapi)
+            try:
+                dbapi.rollback()
+            except Exception:  # the connection itself is broken: replace it next time
+                self._drop()
             raise
 
-    def _rollback(self, dbapi: Any) -> None:
-        try:
-            dbapi.rollback()
-        except Exception:  # the connection itself is broken: replace it next time
-            self._raw.invalidate()
-            self._raw = None
+    def _drop(self) -> None:
+        self._raw.invalidate()
+        self._raw = None
 
     def close(self) -> None:
-        """Give the connection back."""
+        """Give the connection back (out of autocommit, as the pool expects it)."""
         if self._raw is not None:
+            if self.dialect == "postgresql":
+                self._raw.driver_connection.autocommit = False
             self._raw.close()
             self._raw = None
 
@@ -224,3 +248,17 @@ class HeldReader:
                 self._raw.driver_connection.autocommit = False
             self._raw.close()
             self._raw = None
+
+
+# Hot-path look-ups (the writer's ``= ANY(array)`` on unique indexes, the SMTP checks' joins
+# on keys) get the same plan whatever the values; PostgreSQL would still plan them again
+# on every execution, as it does for the first five of any prepared statement and
+# whenever a custom plan looks cheaper. Measured on the Send API: sender look-up 658 → 268
+# µs, domains 440 → 235 µs, PostgreSQL's CPU per message -20%.
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+
+
+def generic_plan_options(url: str) -> str:
+    """The libpq ``options`` for a connection to ``url``: any the URL gives, and generic plans."""
+    given = make_url(url).query.get("options", "")
+    return f"{given if isinstance(given, str) else ' '.join(given)} {GENERIC_PLANS}".strip()

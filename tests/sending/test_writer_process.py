@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from outpost.config import Settings
 from outpost.db import Database, utcnow
 from outpost.errors import Unavailable
+from outpost.fastsql import generic_plan_options
 from outpost.security import token_hash
 from outpost.sending.api_messages import outgoing_message
 from outpost.sending.models import MessageSource
 from outpost.sending.schemas import SendRequest
 from outpost.sending.service import Sending
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer_process import ProcessWriter, _options
+from outpost.sending.writer_process import ProcessWriter
 from tests.factories import Factory
 from tests.sending.conftest import Sender, make_sender, stored
 
@@ -60,22 +61,23 @@ def _writer(sending: Sending) -> ProcessWriter:
     return sending.writer
 
 
-def _wait_for_a_lock_wait(db: Database) -> None:
-    """Until some session of this database waits for a lock (the writer, on the account)."""
+def _wait_for_lock_waits(db: Database, *, waiting: bool) -> None:
+    """Until some session of this database waits for a lock (the writer, on the account),
+    or, with ``waiting=False``, until none does."""
     deadline = time.monotonic() + 30
     with db.engine.connect() as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute(
+            count = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             ).scalar()
             conn.commit()
-            if waiting:
+            if bool(count) == waiting:
                 return
             time.sleep(0.05)
-    raise AssertionError("the writer never waited for the account's row lock")
+    raise AssertionError(f"sessions waiting for a lock: {count}")
 
 
 def test_requests_are_answered_after_commit_and_stop_ends_the_child(
@@ -123,12 +125,15 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
 
             async def lost() -> None:
                 pending = asyncio.ensure_future(sending.accept(_request(sender)))
-                await asyncio.to_thread(_wait_for_a_lock_wait, db)
+                await asyncio.to_thread(_wait_for_lock_waits, db, waiting=True)
                 os.kill(first.process.pid, signal.SIGKILL)
                 with pytest.raises(Unavailable, match="may or may not have been stored"):
                     await pending
 
             asyncio.run(lost())
+            # PostgreSQL notices the writer is gone and cancels its statement, which would
+            # otherwise commit (in autocommit) as soon as the row is free.
+            _wait_for_lock_waits(db, waiting=False)
             blocker.rollback()
         assert asyncio.run(sending.accept(_request(sender))).queued_recipients == 1
         assert writer._child is not None and writer._child is not first
@@ -139,6 +144,6 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
 
 def test_writer_connections_keep_the_urls_options_and_use_generic_plans() -> None:
     generic = "-c plan_cache_mode=force_generic_plan"
-    assert _options("postgresql+psycopg://u@h/db") == generic
+    assert generic_plan_options("postgresql+psycopg://u@h/db") == generic
     url = "postgresql+psycopg://u@h/db?options=-c%20search_path%3Dmail"
-    assert _options(url) == f"-c search_path=mail {generic}"
+    assert generic_plan_options(url) == f"-c search_path=mail {generic}"

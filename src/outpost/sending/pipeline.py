@@ -1,8 +1,14 @@
-"""The transactional part of acceptance, for a batch of requests sharing one transaction.
+"""The database part of acceptance, for a batch of requests written together.
 
-Each step takes the driver and the live jobs (those not yet refused or answered) and may
-refuse a job with an ``OutpostError``; a refused job writes nothing. Steps that touch the
-database do one statement for the whole batch where they can (see ``sending/sql.py``).
+The checks (``CHECKS``) take the driver and the live jobs (those not yet refused or
+answered) and may refuse a job with an ``OutpostError``; a refused job writes nothing.
+They read everything they need in one statement (``sql.SENDERS``), plus one for
+``Idempotency-Key`` records when a request has one. Then the accepted jobs are written:
+
+- on PostgreSQL in one statement (``sql.STORE``), which reserves the quota and writes
+  every row, or writes nothing when an account has not enough left; then each request
+  is tried alone, in arrival order, so as many as fit are accepted;
+- on SQLite by a few statements inside the caller's transaction (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from outpost.accounts.models import AccountStatus
@@ -70,6 +76,7 @@ class Job:
     token_ips: list[str] = field(default_factory=list)
     token_last_used: datetime | None = None
     account: AccountRow | None = None
+    domains: dict[str, tuple[int, str]] = field(default_factory=dict)  # name: (id, status)
     domain_ids: dict[str, int] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
 
@@ -84,6 +91,7 @@ class Job:
 
 
 Step = Callable[[Driver, list[Job], datetime], None]
+Render = Callable[[AcceptResult], dict[str, Any]]
 
 
 def _live(jobs: Iterable[Job]) -> list[Job]:
@@ -102,36 +110,54 @@ def _account_row(driver: Driver, account_id: int, status: str, ips: Any, suppres
 
 
 def load_senders(driver: Driver, jobs: list[Job], now: datetime) -> None:
-    """Find each job's account: by Send API token, or as authenticated over SMTP."""
+    """Find each job's account (by Send API token, or as authenticated over SMTP), the
+    account's sender domains among those named, and the named recipients it suppresses."""
     live = _live(jobs)
-    hashes = {job.request.token_hash for job in live if job.request.token_hash}
-    by_token = {}
-    if hashes:
-        rows = driver.execute(sql.SENDERS_BY_TOKEN, {"hashes": driver.array(hashes)})
-        by_token = {row[0]: row for row in rows}
-    ids = {job.request.account_id for job in live if job.request.token_hash is None}
-    by_id = {}
-    if ids:
-        rows = driver.execute(sql.SENDERS_BY_ACCOUNT, {"ids": driver.array(ids)})
-        by_id = {row[0]: _account_row(driver, *row) for row in rows}
+    params = {
+        "hashes": driver.array({j.request.token_hash for j in live if j.request.token_hash}),
+        "ids": driver.array({j.request.account_id for j in live if j.request.token_hash is None}),
+        "names": driver.array({m.sender_domain for j in live for m in j.request.messages}),
+        "addresses": driver.array(
+            {r.lower() for j in live for m in j.request.messages for r in m.recipients}
+        ),
+    }
+    by_token, by_id = {}, {}
+    domains: dict[int, dict[str, tuple[int, str]]] = defaultdict(dict)
+    listed: dict[int, set[str]] = defaultdict(set)
+    for kind, key, number, account_id, *rest in driver.execute(sql.SENDERS, params):
+        if kind == 1:
+            domains[account_id][key] = (number, rest[2])
+        elif kind == 2:
+            listed[account_id].add(key)
+        elif key is not None:
+            by_token[key] = (number, account_id, *rest)
+        else:
+            by_id[account_id] = _account_row(driver, account_id, *rest[2:])
     for job in live:
         if job.request.token_hash is None:
             job.account_id = job.request.account_id
             job.account = by_id.get(job.account_id or 0)
             if job.account is None:
                 job.refuse(Unauthorized("The delivery account no longer exists."))
-            continue
-        token = by_token.get(job.request.token_hash)
-        if token is None:
-            job.refuse(
-                Unauthorized("The bearer token is missing or invalid.", code="invalid_token")
-            )
-            continue
-        _hash, token_id, account_id, token_ips, last_used, *account = token
-        job.token_id, job.account_id = token_id, account_id
-        job.token_ips = list(driver.read_json(token_ips) or [])
-        job.token_last_used = driver.read_time(last_used)
-        job.account = _account_row(driver, account_id, *account)
+                continue
+        else:
+            token = by_token.get(job.request.token_hash)
+            if token is None:
+                job.refuse(
+                    Unauthorized("The bearer token is missing or invalid.", code="invalid_token")
+                )
+                continue
+            token_id, account_id, token_ips, last_used, *account = token
+            job.token_id, job.account_id = token_id, account_id
+            job.token_ips = list(driver.read_json(token_ips) or [])
+            job.token_last_used = driver.read_time(last_used)
+            job.account = _account_row(driver, account_id, *account)
+        job.domains = domains.get(job.account.id, {})
+        suppressed = listed.get(job.account.id)
+        if suppressed:
+            job.suppressed = {
+                r for m in job.request.messages for r in m.recipients if r.lower() in suppressed
+            }
 
 
 def check_account_enabled(driver: Driver, jobs: list[Job], now: datetime) -> None:
@@ -160,22 +186,9 @@ def check_ip_allowed(driver: Driver, jobs: list[Job], now: datetime) -> None:
 
 def check_sender_domains(driver: Driver, jobs: list[Job], now: datetime) -> None:
     """Every sender domain must be associated with the account and verified."""
-    live = _live(jobs)
-    if not live:
-        return
-    rows = driver.execute(
-        sql.SENDER_DOMAINS,
-        {
-            "ids": driver.array({job.account_id for job in live}),
-            "names": driver.array({m.sender_domain for job in live for m in job.request.messages}),
-        },
-    )
-    found = {
-        (account_id, name): (domain_id, status) for account_id, name, domain_id, status in rows
-    }
-    for job in live:
+    for job in _live(jobs):
         for message in job.request.messages:
-            domain = found.get((job.account_id, message.sender_domain))
+            domain = job.domains.get(message.sender_domain)
             if domain is None:
                 job.refuse(
                     Unprocessable(
@@ -247,57 +260,8 @@ def check_idempotency(driver: Driver, jobs: list[Job], now: datetime) -> None:
             )
 
 
-def apply_suppression(driver: Driver, jobs: list[Job], now: datetime) -> None:
-    """Find suppressed recipients, one query per account that applies its list."""
-    by_account: dict[int, list[Job]] = defaultdict(list)
-    for job in _live(jobs):
-        assert job.account is not None  # noqa: S101
-        if job.account.suppression_enabled:
-            by_account[job.account.id].append(job)
-    for account_id, account_jobs in by_account.items():
-        addresses = {
-            r.lower() for job in account_jobs for m in job.request.messages for r in m.recipients
-        }
-        rows = driver.execute(
-            sql.SUPPRESSED, {"account_id": account_id, "addresses": driver.array(addresses)}
-        )
-        listed = {row[0] for row in rows}
-        if not listed:
-            continue
-        for job in account_jobs:
-            job.suppressed = {
-                r for m in job.request.messages for r in m.recipients if r.lower() in listed
-            }
-
-
 def _needed(job: Job) -> int:
     return sum(1 for m in job.request.messages for r in m.recipients if r not in job.suppressed)
-
-
-def _reserve(driver: Driver, account_id: int, needed: int, now: datetime) -> bool:
-    params = {"account_id": account_id, "needed": needed, "now": driver.time(now)}
-    return driver.rowcount(sql.RESERVE, params) == 1
-
-
-def reserve_quota(driver: Driver, jobs: list[Job], now: datetime) -> None:
-    """Take one message per queued recipient, plan messages first, then extra; all or nothing.
-
-    One UPDATE per account for the whole batch; when the batch does not fit, each request is
-    reserved on its own, in arrival order, so as many as fit are accepted.
-    """
-    by_account: dict[int, list[tuple[Job, int]]] = defaultdict(list)
-    for job in _live(jobs):
-        needed = _needed(job)
-        if needed:
-            by_account[job.account_id or 0].append((job, needed))
-    # Ascending account order: concurrent batches lock account rows in the same order.
-    for account_id in sorted(by_account):
-        account_jobs = by_account[account_id]
-        if _reserve(driver, account_id, sum(n for _, n in account_jobs), now):
-            continue
-        for job, needed in account_jobs:
-            if not _reserve(driver, account_id, needed, now):
-                _refuse_reservation(driver, job, needed)
 
 
 def _refuse_reservation(driver: Driver, job: Job, needed: int) -> None:
@@ -316,57 +280,50 @@ def _refuse_reservation(driver: Driver, job: Job, needed: int) -> None:
     )
 
 
-def _message_ids(driver: Driver, count: int) -> list[int]:
-    rows = driver.execute(sql.NEXT_MESSAGE_ID, {"count": count})
-    if driver.dialect == "postgresql":
-        return [int(row[0]) for row in rows]
-    first = int(rows[0][0])
-    return list(range(first, first + count))
+@dataclass(slots=True)
+class Rows:
+    """What accepting some jobs writes, in the pipeline's own terms.
+
+    Recipients and events name their message by its position in ``messages``.
+    """
+
+    # (account_id, source, request_id, message_id, mail_from, domain_id, subject, size,
+    #  tags, meta, format, content)
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    # (message, address, domain) and (message, type, address)
+    recipients: list[tuple[int, str, str]] = field(default_factory=list)
+    events: list[tuple[int, str, str]] = field(default_factory=list)
+    stats: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    needed: Counter[int] = field(default_factory=Counter)  # account: messages to reserve
 
 
-def store(driver: Driver, jobs: list[Job], now: datetime) -> None:
-    """Write messages, contents, recipients, events and counters of every live job."""
-    live = _live(jobs)
-    count = sum(len(job.request.messages) for job in live)
-    if not count:
-        return
-    ids = iter(_message_ids(driver, count))
-    at = driver.time(now)
-    messages: list[tuple[Any, ...]] = []
-    bodies: list[tuple[Any, ...]] = []
-    recipients: list[tuple[Any, ...]] = []
-    events: list[dict[str, Any]] = []
-    stats: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
-    day = now.date()
-    for job in live:
+def _collect(driver: Driver, jobs: list[Job], now: datetime) -> Rows:
+    """The rows of ``jobs``, whose results are set as though they were written."""
+    rows = Rows()
+    accepted, suppressed_event = EventType.accepted.value, EventType.suppressed.value
+    for job in jobs:
         assert job.account is not None and job.account_id is not None  # noqa: S101
         account_id, source = job.account_id, job.request.source.value
         outcomes = []
         for m in job.request.messages:
-            message_id = next(ids)
-            domain_id = job.domain_ids.get(m.sender_domain)
-            messages.append(
-                (message_id, account_id, source, job.request.request_id, m.message_id,
-                 m.mail_from, domain_id, m.subject[:1000], len(m.content),
-                 driver.json(m.tags), driver.json(m.meta), at)
+            position = len(rows.messages)
+            rows.messages.append(
+                (account_id, source, job.request.request_id, m.message_id, m.mail_from,
+                 job.domain_ids.get(m.sender_domain), m.subject[:1000], len(m.content),
+                 driver.json(m.tags), driver.json(m.meta), m.body_format.value, m.content)
             )  # fmt: skip
-            bodies.append((message_id, m.body_format.value, m.content))
             queued = [r for r in m.recipients if r not in job.suppressed]
             suppressed = [r for r in m.recipients if r in job.suppressed]
-            details = {"message_id": m.message_id, "source": source}
             for address in queued:
                 domain = address.rpartition("@")[2].lower()
-                recipients.append((message_id, account_id, address, domain, "queued", 0, at, at))
-                events.append(
-                    _event(account_id, message_id, address, EventType.accepted, details, now)
-                )
+                rows.recipients.append((position, address, domain))
+                rows.events.append((position, accepted, address))
             for address in suppressed:
-                events.append(
-                    _event(account_id, message_id, address, EventType.suppressed, details, now)
-                )
-            counter = stats[(account_id, day)]
+                rows.events.append((position, suppressed_event, address))
+            counter = rows.stats[account_id]
             counter["sent"] += len(queued)
             counter["suppressed"] += len(suppressed)
+            rows.needed[account_id] += len(queued)
             outcomes.append(MessageOutcome(m.message_id, m.display_to, queued, suppressed))
         job.result = AcceptResult(
             request_id=job.request.request_id,
@@ -375,76 +332,206 @@ def store(driver: Driver, jobs: list[Job], now: datetime) -> None:
             messages=outcomes,
             suppression_checked=job.account.suppression_enabled,
         )
-    driver.insert_rows("messages", sql.MESSAGE_COLUMNS, messages)
-    driver.insert_rows("message_bodies", sql.BODY_COLUMNS, bodies)
-    driver.insert_rows("recipients", sql.RECIPIENT_COLUMNS, recipients)
-    add_events(driver, events)
-    count_daily(driver, stats)
+    return rows
 
 
-def _event(account_id: int, message_id: int, address: str, type_: EventType,
-           details: dict[str, Any], now: datetime) -> dict[str, Any]:  # fmt: skip
-    return {
-        "account_id": account_id,
-        "message_id": message_id,
-        "type": type_.value,
-        "address": address,
-        "details": details,
-        "created_at": now,
-    }
-
-
-def record_idempotency(
-    driver: Driver, jobs: list[Job], now: datetime, render: Callable[[AcceptResult], dict[str, Any]]
-) -> None:
-    """Keep the answer of each keyed request so a retry within 24 h gets the same one."""
-    rows = [
-        {
-            "account_id": job.account_id,
-            "key": job.request.idempotency.key,
-            "request_hash": job.request.idempotency.request_hash,
-            "status_code": 202,
-            "response": driver.json(render(job.result)),
-            "created_at": driver.time(now),
-        }
+def _remembered(jobs: list[Job], render: Render) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(account, key, request hash, response) of each keyed request accepted now."""
+    return [
+        (job.account_id, idem.key, idem.request_hash, render(job.result))
         for job in jobs
-        if job.error is None
+        if job.account_id is not None
         and job.result is not None
         and job.result.replayed is None
-        and job.request.idempotency is not None
+        and (idem := job.request.idempotency) is not None
     ]
-    driver.executemany(sql.INSERT_IDEMPOTENCY_RECORD, rows)
 
 
-def touch_tokens(driver: Driver, jobs: list[Job], now: datetime) -> None:
-    """Note when tokens were last used, at most once a minute each."""
-    stale = {
+def _stale_tokens(jobs: list[Job], now: datetime) -> set[int]:
+    """Tokens whose last use is to be noted: at most once a minute each."""
+    return {
         job.token_id
         for job in jobs
-        if job.error is None
-        and job.token_id is not None
+        if job.token_id is not None
         and (job.token_last_used is None or now - job.token_last_used > TOKEN_TOUCH_INTERVAL)
     }
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def _store_in_one_statement(driver: Driver, jobs: list[Job], now: datetime, render: Render) -> bool:
+    """Write ``jobs`` with ``sql.STORE``; False (and nothing written) if one does not fit."""
+    rows = _collect(driver, jobs, now)
+    (account_ids, sources, request_ids, message_ids, mail_froms, domain_ids, subjects, sizes,
+     tags, metas, formats, contents) = _columns(rows.messages, 12)  # fmt: skip
+    recipient_messages, recipients, recipient_domains = _columns(rows.recipients, 3)
+    event_messages, event_types, event_addresses = _columns(rows.events, 3)
+    stat_accounts = sorted(rows.stats)
+    keyed = _remembered(jobs, render)
+    needy = sorted(account for account, needed in rows.needed.items() if needed)
+    params = {
+        "accounts": needy,
+        "needed": [rows.needed[account] for account in needy],
+        "now": now,
+        "day": now.date(),
+        "account_ids": account_ids,
+        "sources": sources,
+        "request_ids": request_ids,
+        "message_ids": message_ids,
+        "mail_froms": mail_froms,
+        "domain_ids": domain_ids,
+        "subjects": subjects,
+        "sizes": sizes,
+        "tags": tags,
+        "metas": metas,
+        "formats": formats,
+        "contents": contents,
+        # 1-based, as WITH ORDINALITY counts
+        "recipient_messages": [position + 1 for position in recipient_messages],
+        "recipients": recipients,
+        "recipient_domains": recipient_domains,
+        "event_messages": [position + 1 for position in event_messages],
+        "event_types": event_types,
+        "event_addresses": event_addresses,
+        "stat_accounts": stat_accounts,
+        "sent": [rows.stats[account]["sent"] for account in stat_accounts],
+        "suppressed": [rows.stats[account]["suppressed"] for account in stat_accounts],
+        "keyed_accounts": [row[0] for row in keyed],
+        "keys": [row[1] for row in keyed],
+        "request_hashes": [row[2] for row in keyed],
+        "responses": [driver.json(row[3]) for row in keyed],
+        "tokens": sorted(_stale_tokens(jobs, now)),
+    }
+    [(ok,)] = driver.execute(sql.STORE, params)
+    if not ok:
+        for job in jobs:
+            job.result = None
+    return bool(ok)
+
+
+def commit_in_one_statement(driver: Driver, jobs: list[Job], now: datetime, render: Render) -> None:
+    """PostgreSQL: the whole batch in one statement; if it does not fit, one request at a time."""
+    live = _live(jobs)
+    if not live or _store_in_one_statement(driver, live, now, render):
+        return
+    for job in live:
+        if not _store_in_one_statement(driver, [job], now, render):
+            _refuse_reservation(driver, job, _needed(job))
+
+
+def _reserve(driver: Driver, account_id: int, needed: int, now: datetime) -> bool:
+    params = {"account_id": account_id, "needed": needed, "now": driver.time(now)}
+    return driver.rowcount(sql.RESERVE, params) == 1
+
+
+def reserve_quota(driver: Driver, jobs: list[Job], now: datetime) -> None:
+    """Take one message per queued recipient, plan messages first, then extra; all or nothing.
+
+    One UPDATE per account for the whole batch; when the batch does not fit, each request is
+    reserved on its own, in arrival order, so as many as fit are accepted.
+    """
+    by_account: dict[int, list[tuple[Job, int]]] = defaultdict(list)
+    for job in _live(jobs):
+        needed = _needed(job)
+        if needed:
+            by_account[job.account_id or 0].append((job, needed))
+    for account_id in sorted(by_account):
+        account_jobs = by_account[account_id]
+        if _reserve(driver, account_id, sum(n for _, n in account_jobs), now):
+            continue
+        for job, needed in account_jobs:
+            if not _reserve(driver, account_id, needed, now):
+                _refuse_reservation(driver, job, needed)
+
+
+def _store_rows(driver: Driver, jobs: list[Job], now: datetime, render: Render) -> None:
+    """SQLite: write the reserved jobs' rows, statement by statement."""
+    rows = _collect(driver, jobs, now)
+    if rows.messages:
+        # The transaction holds the write lock (BEGIN IMMEDIATE), so MAX(id) is ours.
+        [(last,)] = driver.execute(sql.LAST_MESSAGE_ID)
+        first = int(last) + 1
+        at = driver.time(now)
+        driver.insert_rows(
+            "messages",
+            sql.MESSAGE_COLUMNS,
+            [(first + i, *m[:10], at) for i, m in enumerate(rows.messages)],
+        )
+        driver.insert_rows(
+            "message_bodies",
+            sql.BODY_COLUMNS,
+            [(first + i, m[10], m[11]) for i, m in enumerate(rows.messages)],
+        )
+        driver.insert_rows(
+            "recipients",
+            sql.RECIPIENT_COLUMNS,
+            [
+                (first + position, rows.messages[position][0], address, domain, "queued", 0, at, at)
+                for position, address, domain in rows.recipients
+            ],
+        )
+        add_events(
+            driver,
+            [
+                {
+                    "account_id": rows.messages[position][0],
+                    "message_id": first + position,
+                    "type": type_,
+                    "address": address,
+                    "details": {
+                        "message_id": rows.messages[position][3],
+                        "source": rows.messages[position][1],
+                    },
+                    "created_at": now,
+                }
+                for position, type_, address in rows.events
+            ],
+        )
+    count_daily(driver, {(account, now.date()): counts for account, counts in rows.stats.items()})
+    driver.executemany(
+        sql.INSERT_IDEMPOTENCY_RECORD,
+        [
+            {
+                "account_id": account_id,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": 202,
+                "response": driver.json(response),
+                "created_at": driver.time(now),
+            }
+            for account_id, key, request_hash, response in _remembered(jobs, render)
+        ],
+    )
+    stale = _stale_tokens(jobs, now)
     if stale:
         driver.execute(sql.TOUCH_TOKENS, {"ids": driver.array(stale), "now": driver.time(now)})
 
 
-STEPS: list[Step] = [
+def commit_in_transaction(driver: Driver, jobs: list[Job], now: datetime, render: Render) -> None:
+    """SQLite: reserve the quota, then write the rows, inside the caller's transaction."""
+    reserve_quota(driver, jobs, now)
+    live = _live(jobs)
+    if live:
+        _store_rows(driver, live, now, render)
+
+
+CHECKS: list[Step] = [
     load_senders,
     check_account_enabled,
     check_ip_allowed,
     check_sender_domains,
     check_idempotency,
-    apply_suppression,
-    reserve_quota,
-    store,
-    touch_tokens,
 ]
 
 
-def run(driver: Driver, jobs: list[Job], render: Callable[[AcceptResult], dict[str, Any]]) -> None:
-    """Run every step over the batch inside the caller's transaction."""
+def run(driver: Driver, jobs: list[Job], render: Render) -> None:
+    """Check every job of the batch, then write the accepted ones."""
     now = utcnow()
-    for step in STEPS:
+    for step in CHECKS:
         step(driver, jobs, now)
-    record_idempotency(driver, jobs, now, render)
+    if driver.dialect == "postgresql":
+        commit_in_one_statement(driver, jobs, now, render)
+    else:
+        commit_in_transaction(driver, jobs, now, render)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import PayloadTooLarge, ValidationFailed
+from outpost.sending.pipeline import Render
 from outpost.sending.responses import accepted_body
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer import LoopWriter, Render, Writer
+from outpost.sending.writer import LoopWriter, Writer
 from outpost.sending.writer_process import ProcessWriter
 
 

@@ -4,37 +4,46 @@ from __future__ import annotations
 
 from outpost.fastsql import Statement, statement
 
-SENDERS_BY_TOKEN = statement(
+# Everything the checks need, in one round trip: the sender of each request (by token
+# hash, or by account id for SMTP), the named sender domains of those accounts and which of
+# the named recipients those accounts' suppression lists hold. ``kind`` tells the rows
+# apart: 0 sender, 1 domain, 2 suppressed address.
+SENDERS = statement(
     """
-    SELECT t.token_hash, t.id, t.account_id, t.ip_allowlist, t.last_used_at,
-           a.status, a.ip_allowlist, a.suppression_enabled, o.status
-    FROM send_tokens t
-    JOIN delivery_accounts a ON a.id = t.account_id
-    JOIN organizations o ON o.id = a.org_id
-    WHERE {hashes}
-    """,
-    hashes="t.token_hash",
-)
-
-SENDERS_BY_ACCOUNT = statement(
-    """
-    SELECT a.id, a.status, a.ip_allowlist, a.suppression_enabled, o.status
-    FROM delivery_accounts a
-    JOIN organizations o ON o.id = a.org_id
-    WHERE {ids}
-    """,
-    ids="a.id",
-)
-
-SENDER_DOMAINS = statement(
-    """
-    SELECT ad.account_id, d.name, d.id, d.status
+    WITH senders AS (
+        SELECT t.token_hash AS token_hash, t.id AS token_id, a.id AS account_id,
+               t.ip_allowlist AS token_ips, t.last_used_at AS last_used_at, a.status AS status,
+               a.ip_allowlist AS ip_allowlist, a.suppression_enabled AS suppression_enabled,
+               o.status AS org_status
+        FROM send_tokens t
+        JOIN delivery_accounts a ON a.id = t.account_id
+        JOIN organizations o ON o.id = a.org_id
+        WHERE {hashes}
+        UNION ALL
+        SELECT NULL, NULL, a.id, NULL, NULL, a.status, a.ip_allowlist, a.suppression_enabled,
+               o.status
+        FROM delivery_accounts a
+        JOIN organizations o ON o.id = a.org_id
+        WHERE {ids}
+    )
+    SELECT 0, token_hash, token_id, account_id, token_ips, last_used_at, status, ip_allowlist,
+           suppression_enabled, org_status
+    FROM senders
+    UNION ALL
+    SELECT 1, d.name, d.id, ad.account_id, NULL, NULL, d.status, NULL, NULL, NULL
     FROM account_domains ad
     JOIN domains d ON d.id = ad.domain_id
-    WHERE {ids} AND {names}
+    WHERE ad.account_id IN (SELECT account_id FROM senders) AND {names}
+    UNION ALL
+    SELECT 2, s.address, NULL, s.account_id, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM suppressions s
+    WHERE s.account_id IN (SELECT account_id FROM senders WHERE suppression_enabled)
+      AND {addresses}
     """,
-    ids="ad.account_id",
+    hashes="t.token_hash",
+    ids="a.id",
     names="d.name",
+    addresses="s.address",
 )
 
 IDEMPOTENCY_RECORDS = statement(
@@ -66,17 +75,22 @@ SUPPRESSED = statement(
 # for nothing even before the expiry job has written that down.
 _PLAN_LEFT = "CASE WHEN expires_at <= :now THEN 0 ELSE plan_messages - used END"
 _EXTRA_LEFT = "CASE WHEN extra_expires_at <= :now THEN 0 ELSE extra_messages - extra_used END"
-_FROM_PLAN = (
-    f"CASE WHEN {_PLAN_LEFT} >= :needed THEN :needed "
-    f"WHEN {_PLAN_LEFT} > 0 THEN {_PLAN_LEFT} ELSE 0 END"
-)
+
+
+def _from_plan(needed: str) -> str:
+    """Of ``needed`` messages, how many the plan still has."""
+    return (
+        f"CASE WHEN {_PLAN_LEFT} >= {needed} THEN {needed} "
+        f"WHEN {_PLAN_LEFT} > 0 THEN {_PLAN_LEFT} ELSE 0 END"
+    )
+
 
 # Plan messages first, then extra; only if the account is enabled and has enough left.
 RESERVE = Statement(
     f"""
     UPDATE delivery_accounts
-    SET used = used + {_FROM_PLAN},
-        extra_used = extra_used + :needed - {_FROM_PLAN},
+    SET used = used + {_from_plan(":needed")},
+        extra_used = extra_used + :needed - {_from_plan(":needed")},
         remaining = remaining - :needed,
         updated_at = :now
     WHERE id = :account_id AND status = 'enabled'
@@ -88,12 +102,8 @@ ACCOUNT_STATE = Statement(
     f"SELECT status, {_PLAN_LEFT} + {_EXTRA_LEFT} FROM delivery_accounts WHERE id = :account_id"
 )
 
-# Message ids are taken before inserting, so related rows need no RETURNING round trip.
-# On SQLite the transaction holds the write lock (BEGIN IMMEDIATE), so MAX(id) is ours.
-NEXT_MESSAGE_ID = Statement(
-    "SELECT COALESCE(MAX(id), 0) + 1 FROM messages",
-    "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :count)",
-)
+# SQLite: message ids are taken before inserting, so related rows need no RETURNING.
+LAST_MESSAGE_ID = Statement("SELECT COALESCE(MAX(id), 0) FROM messages")
 
 MESSAGE_COLUMNS = (
     "id", "account_id", "source", "request_id", "message_id", "mail_from",
@@ -104,6 +114,114 @@ RECIPIENT_COLUMNS = (
     "message_id", "account_id", "address", "domain", "status", "attempts",
     "next_attempt_at", "created_at",
 )  # fmt: skip
+
+# PostgreSQL: a whole batch accepted in one statement, on a connection in autocommit, so
+# one round trip and one commit: lock the accounts that need messages (in id order, as
+# every writer does), and only if every one of them is enabled and has enough left,
+# reserve them and write the messages, contents, recipients, events, webhook deliveries,
+# daily counters, idempotency records and token use. Returns whether it did (``ok``).
+# Messages are given as columns; recipients and events name their message by its
+# 1-based position in those columns.
+STORE = Statement(
+    f"""
+    WITH need AS MATERIALIZED (
+        SELECT * FROM unnest(:accounts::int[], :needed::int[]) AS n(account_id, needed)
+    ),
+    locked AS MATERIALIZED (
+        SELECT a.id, n.needed,
+               a.status = 'enabled' AND {_PLAN_LEFT} + {_EXTRA_LEFT} >= n.needed AS fits
+        FROM delivery_accounts a
+        JOIN need n ON n.account_id = a.id
+        ORDER BY a.id
+        FOR NO KEY UPDATE OF a
+    ),
+    verdict AS MATERIALIZED (
+        SELECT count(*) FILTER (WHERE fits) = (SELECT count(*) FROM need) AS ok FROM locked
+    ),
+    reserved AS (
+        UPDATE delivery_accounts a
+        SET used = used + {_from_plan("l.needed")},
+            extra_used = extra_used + l.needed - {_from_plan("l.needed")},
+            remaining = remaining - l.needed,
+            updated_at = :now
+        FROM locked l
+        WHERE a.id = l.id AND (SELECT ok FROM verdict)
+    ),
+    accepted AS MATERIALIZED (
+        SELECT nextval('messages_id_seq') AS id, m.*
+        FROM unnest(:account_ids::int[], :sources::text[], :request_ids::text[],
+                    :message_ids::text[], :mail_froms::text[], :domain_ids::int[],
+                    :subjects::text[], :sizes::int[], :tags::text[], :metas::text[],
+                    :formats::text[], :contents::bytea[])
+             WITH ORDINALITY AS m(account_id, source, request_id, message_id, mail_from,
+                                  domain_id, subject, size, tags, meta, format, content, ord)
+        WHERE (SELECT ok FROM verdict)
+    ),
+    stored AS (
+        INSERT INTO messages (id, account_id, source, request_id, message_id, mail_from,
+                              sender_domain_id, subject, size, tags, meta, created_at)
+        SELECT id, account_id, source, request_id, message_id, mail_from, domain_id, subject,
+               size, tags::json, meta::json, :now
+        FROM accepted
+    ),
+    contents AS (
+        INSERT INTO message_bodies (message_id, format, content)
+        SELECT id, format, content FROM accepted
+    ),
+    queued AS (
+        INSERT INTO recipients (message_id, account_id, address, domain, status, attempts,
+                                next_attempt_at, created_at)
+        SELECT m.id, m.account_id, r.address, r.domain, 'queued', 0, :now, :now
+        FROM unnest(:recipient_messages::int[], :recipients::text[], :recipient_domains::text[])
+             WITH ORDINALITY AS r(message, address, domain, n)
+        JOIN accepted m ON m.ord = r.message
+        ORDER BY r.n
+    ),
+    noted AS (
+        INSERT INTO events (account_id, message_id, type, address, details, created_at)
+        SELECT m.account_id, m.id, e.type, e.address,
+               json_build_object('message_id', m.message_id, 'source', m.source), :now
+        FROM unnest(:event_messages::int[], :event_types::text[], :event_addresses::text[])
+             WITH ORDINALITY AS e(message, type, address, n)
+        JOIN accepted m ON m.ord = e.message
+        ORDER BY e.n
+        RETURNING id, account_id, type
+    ),
+    notified AS (
+        INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, next_attempt_at,
+                                        created_at)
+        SELECT w.id, e.id, 'pending', 0, :now, :now
+        FROM noted e
+        JOIN webhooks w ON w.account_id = e.account_id AND w.enabled
+        WHERE json_array_length(w.event_types) = 0 OR w.event_types::jsonb ? e.type
+    ),
+    counted AS (
+        INSERT INTO daily_stats (account_id, day, sent, delivered, deferred, bounced,
+                                 suppressed, expired)
+        SELECT account_id, :day, sent, 0, 0, 0, suppressed, 0
+        FROM unnest(:stat_accounts::int[], :sent::int[], :suppressed::int[])
+             AS d(account_id, sent, suppressed)
+        WHERE (SELECT ok FROM verdict)
+        ON CONFLICT (account_id, day) DO UPDATE
+        SET sent = daily_stats.sent + excluded.sent,
+            suppressed = daily_stats.suppressed + excluded.suppressed
+    ),
+    remembered AS (
+        INSERT INTO idempotency_records (account_id, key, request_hash, status_code, response,
+                                         created_at)
+        SELECT account_id, key, request_hash, 202, response::json, :now
+        FROM unnest(:keyed_accounts::int[], :keys::text[], :request_hashes::text[],
+                    :responses::text[]) AS i(account_id, key, request_hash, response)
+        WHERE (SELECT ok FROM verdict)
+    ),
+    touched AS (
+        UPDATE send_tokens SET last_used_at = :now
+        WHERE id = ANY(:tokens::int[]) AND (SELECT ok FROM verdict)
+    )
+    SELECT ok FROM verdict
+    """,
+    binary=True,
+)
 
 TOUCH_TOKENS = statement("UPDATE send_tokens SET last_used_at = :now WHERE {ids}", ids="id")
 

@@ -26,13 +26,13 @@ from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
 from outpost.fastsql import HeldConnection
 from outpost.sending import pipeline
+from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_MESSAGES = 2000
 
-Render = Callable[[AcceptResult], dict[str, Any]]
 Outcome = AcceptResult | OutpostError
 Item = tuple[AcceptRequest, Callable[[Outcome], None]]
 
@@ -53,7 +53,7 @@ def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -
     """
     jobs = [pipeline.Job(request=request) for request, _ in batch]
     try:
-        with connection.transaction() as driver:
+        with connection.batch() as driver:
             pipeline.run(driver, jobs, render)
     except Exception as exc:
         if len(batch) == 1:

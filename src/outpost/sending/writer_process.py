@@ -29,23 +29,20 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from outpost.db import Database, create_db_engine
 from outpost.errors import OutpostError, Unavailable
-from outpost.fastsql import HeldConnection
+from outpost.fastsql import HeldConnection, generic_plan_options
+from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer import Outcome, Render, shutting_down, take_batch, write_batch
+from outpost.sending.writer import Outcome, shutting_down, take_batch, write_batch
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 30.0
-# The writer's look-ups (``= ANY(array)`` on unique indexes) get the same plan whatever the
-# values; PostgreSQL would still plan them again on every execution, as it does for the
-# first five of any prepared statement and whenever a custom plan looks cheaper. Measured
-# on the Send API: sender look-up 658 → 268 µs, domains 440 → 235 µs, PostgreSQL's CPU per
-# message -20%.
-GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
+# The connection is in autocommit, so a statement whose writer died commits when it
+# finishes unless PostgreSQL notices the client is gone: a statement waiting for a lock
+# would otherwise store the messages of requests already answered 503 long after.
+ABANDONED_STATEMENTS = "-c client_connection_check_interval=100"
 
 
 def _portable(outcome: Outcome) -> Any:
@@ -183,7 +180,8 @@ def serve(url: str, channel: Connection, render: Render) -> None:
     """The child: write every batch the parent sends until it says stop or goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    connection = HeldConnection(create_db_engine(url, connect_args={"options": _options(url)}))
+    options = f"{generic_plan_options(url)} {ABANDONED_STATEMENTS}"
+    connection = HeldConnection(create_db_engine(url, connect_args={"options": options}))
     inbox: queue.SimpleQueue[tuple[int, AcceptRequest] | None] = queue.SimpleQueue()
 
     def read() -> None:
@@ -221,12 +219,6 @@ def serve(url: str, channel: Connection, render: Render) -> None:
             break
     connection.close()
     channel.close()
-
-
-def _options(url: str) -> str:
-    """The connection's ``options``: any the URL gives, and generic plans."""
-    given = make_url(url).query.get("options", "")
-    return f"{given if isinstance(given, str) else ' '.join(given)} {GENERIC_PLANS}".strip()
 
 
 def _answer(answers: list[tuple[int, Any]], serial: int) -> Any:
