@@ -6,8 +6,8 @@ that parses requests. Measured on the Send API: the thread's 16-request batch to
 waited for the loop to let go of the lock; the same batch in a process alone took 6.4 ms.
 The writer, the only consumer of acceptance work, therefore runs in a child process:
 requests go to it over a pipe, it runs :func:`~outpost.sending.writer.write_batch` on
-everything waiting (one transaction, one commit) and sends the outcomes back after the
-commit.
+everything waiting (a read, then one statement that commits) and sends the outcomes back
+after the commit.
 
 If the child dies, every request it had not answered is answered 503 (it may or may not
 have been committed: the client retries, with its ``Idempotency-Key`` if it sent one) and
@@ -17,7 +17,6 @@ the next request starts a new child.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import itertools
 import logging
@@ -70,6 +69,25 @@ def _lost() -> Unavailable:
     )
 
 
+Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Outcome]]
+
+
+def _settle(answers: list[tuple[asyncio.Future[Outcome], Outcome]]) -> None:
+    for future, outcome in answers:
+        if not future.done():
+            future.set_result(outcome)
+
+
+def _settle_all(answers: list[tuple[Waiter, Outcome]]) -> None:
+    """Resolve futures from any thread: one wake-up of each event loop, not one per answer."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Outcome], Outcome]]] = {}
+    for (loop, future), outcome in answers:
+        by_loop.setdefault(loop, []).append((future, outcome))
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: no one is waiting
+            loop.call_soon_threadsafe(_settle, settled)
+
+
 class _Child:
     """One writer process and the parent's end of its pipe."""
 
@@ -78,11 +96,16 @@ class _Child:
         self.channel = channel
         self.alive = True
         # Sent to this child and not answered yet; a new child never inherits them.
-        self.pending: dict[int, concurrent.futures.Future[Outcome]] = {}
+        self.pending: dict[int, Waiter] = {}
 
 
 class ProcessWriter:
-    """The parent's side: sends requests to the child and resolves their futures."""
+    """The parent's side: sends requests to the child and resolves their futures.
+
+    Requests that arrive in one turn of the event loop go to the child in one message,
+    and the child's answers to a batch come back in one, settled with one wake-up of the
+    loop: the pipe and the loop's self-pipe cost per message, not per request.
+    """
 
     def __init__(self, database: Database, render: Render) -> None:
         self.url = database.url
@@ -94,6 +117,8 @@ class ProcessWriter:
         self._lock = threading.Lock()
         self._child: _Child | None = None
         self._serials = itertools.count()
+        self._outbox: list[tuple[int, AcceptRequest, Waiter]] = []
+        self._sending = False
         self._stopping = False
 
     def start(self) -> None:
@@ -118,24 +143,40 @@ class ProcessWriter:
 
     async def accept(self, request: AcceptRequest) -> AcceptResult:
         """Send ``request`` to the child and wait for its committed outcome."""
-        future: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
         with self._lock:
             if self._stopping:
                 raise shutting_down()
-            child = self._child if self._child is not None and self._child.alive else None
-            if child is None:
-                child = self._child = self._spawn()
-            serial = next(self._serials)
-            child.pending[serial] = future
-            try:
-                child.channel.send((serial, request))
-            except OSError as exc:
-                del child.pending[serial]
-                raise _lost() from exc
-        outcome = await asyncio.wrap_future(future)
+            self._outbox.append((next(self._serials), request, (loop, future)))
+            schedule, self._sending = not self._sending, True
+        if schedule:
+            # After the callbacks already due: the requests read in this turn join in.
+            loop.call_soon(self._send)
+        outcome = await future
         if isinstance(outcome, OutpostError):
             raise outcome
         return outcome
+
+    def _send(self) -> None:
+        """Send every request waiting in the outbox to the child, in one message."""
+        with self._lock:
+            self._sending = False
+            outbox, self._outbox = self._outbox, []
+            if self._stopping:
+                failed: list[tuple[Waiter, Outcome]] = [(w, shutting_down()) for *_, w in outbox]
+            else:
+                child = self._child if self._child is not None and self._child.alive else None
+                if child is None:
+                    child = self._child = self._spawn()
+                for serial, _, waiter in outbox:
+                    child.pending[serial] = waiter
+                try:
+                    child.channel.send([(serial, request) for serial, request, _ in outbox])
+                    failed = []
+                except OSError:
+                    failed = [(child.pending.pop(serial), _lost()) for serial, *_ in outbox]
+        _settle_all(failed)
 
     def _spawn(self) -> _Child:
         ours, theirs = self._context.Pipe()
@@ -159,10 +200,12 @@ class ProcessWriter:
             while True:
                 answers = child.channel.recv()
                 with self._lock:
-                    futures = [(child.pending.pop(s, None), outcome) for s, outcome in answers]
-                for future, outcome in futures:
-                    if future is not None:
-                        future.set_result(_restored(outcome))
+                    settled = [
+                        (child.pending.pop(serial), _restored(outcome))
+                        for serial, outcome in answers
+                        if serial in child.pending
+                    ]
+                _settle_all(settled)
         except (EOFError, OSError):
             pass
         with self._lock:
@@ -171,8 +214,7 @@ class ProcessWriter:
             error = shutting_down() if self._stopping else _lost()
         if lost and not self._stopping:
             log.error("the acceptance writer stopped with %d requests unanswered", len(lost))
-        for future in lost.values():
-            future.set_result(error)
+        _settle_all([(waiter, error) for waiter in lost.values()])
         child.channel.close()
 
 
@@ -182,12 +224,12 @@ def serve(url: str, channel: Connection, render: Render) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = f"{generic_plan_options(url)} {ABANDONED_STATEMENTS}"
     connection = HeldConnection(create_db_engine(url, connect_args={"options": options}))
-    inbox: queue.SimpleQueue[tuple[int, AcceptRequest] | None] = queue.SimpleQueue()
+    inbox: queue.SimpleQueue[list[tuple[int, AcceptRequest]] | None] = queue.SimpleQueue()
 
     def read() -> None:
         try:
-            while (item := channel.recv()) is not None:
-                inbox.put(item)
+            while (requests := channel.recv()) is not None:
+                inbox.put(requests)
         except (EOFError, OSError):
             pass
         inbox.put(None)
@@ -198,16 +240,16 @@ def serve(url: str, channel: Connection, render: Render) -> None:
         first = inbox.get()
         if first is None:
             break
-        waiting = [first]
+        waiting = list(first)
         while True:
             try:
-                item = inbox.get_nowait()
+                more = inbox.get_nowait()
             except queue.Empty:
                 break
-            if item is None:
+            if more is None:
                 stop = True
                 break
-            waiting.append(item)
+            waiting += more
         answers: list[tuple[int, Any]] = []
         batch = [(request, _answer(answers, serial)) for serial, request in waiting]
         while batch:
