@@ -102,7 +102,7 @@ def test_a_broken_connection_fails_one_read_and_is_replaced(
     async def scenario() -> tuple[SubmitterState | None, SubmitterState | None]:
         first = await checks.state(account.id)
         assert checks._connection is not None
-        backend = checks._connection.info.backend_pid
+        backend = checks._connection.pgconn.backend_pid
         with db.engine.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         with pytest.raises(psycopg.OperationalError):
@@ -113,6 +113,52 @@ def test_a_broken_connection_fails_one_read_and_is_replaced(
 
     first, again = asyncio.run(scenario())
     assert first is not None and first == again
+
+
+def test_a_connection_the_server_closes_while_idle_is_replaced_before_the_next_read(
+    db: Database, account: DeliveryAccount
+) -> None:
+    _postgresql_only(db)
+    checks = checks_for(db.engine)
+    assert isinstance(checks, BatchedChecks)
+
+    async def scenario() -> SubmitterState | None:
+        await checks.state(account.id)
+        connection = checks._connection
+        assert connection is not None
+        with db.engine.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": connection.pgconn.backend_pid}
+            )
+        for _ in range(1000):
+            if connection.closed:
+                break
+            await asyncio.sleep(0.01)
+        assert connection.closed
+        answer = await checks.state(account.id)
+        await checks.close()
+        return answer
+
+    assert asyncio.run(scenario()) is not None
+
+
+def test_reads_are_planned_once(db: Database, account: DeliveryAccount) -> None:
+    _postgresql_only(db)
+    checks = checks_for(db.engine)
+    assert isinstance(checks, BatchedChecks)
+
+    async def scenario() -> list[Any]:
+        for _ in range(3):
+            await checks.state(account.id, "alice@dest.test")
+        assert checks._connection is not None
+        result = checks._connection.pgconn.exec_(
+            b"SELECT current_setting('plan_cache_mode'), generic_plans, custom_plans"
+            b" FROM pg_prepared_statements"
+        )
+        await checks.close()
+        return [result.get_value(0, column) for column in range(3)]
+
+    assert asyncio.run(scenario()) == [b"force_generic_plan", b"3", b"0"]
 
 
 class _Answers:
