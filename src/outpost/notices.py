@@ -17,6 +17,7 @@ from outpost.addresses import domain_of
 from outpost.config import Settings
 from outpost.db import utcnow
 from outpost.domains.models import Domain
+from outpost.message_ids import new_message_id
 from outpost.sending.models import (
     BodyFormat,
     Message,
@@ -43,7 +44,7 @@ def queue_notice(
         select(Domain.id).where(Domain.name == domain_of(sender), Domain.verified_at.is_not(None))
     )
     now = utcnow()
-    message_id = f"{uuid.uuid4()}@{settings.hostname}"
+    message_id = new_message_id(settings.hostname)
     body = {
         "from": {"address": sender, "name": "Outpost"},
         "to": to,

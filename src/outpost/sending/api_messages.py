@@ -14,7 +14,6 @@ MIME is built from it by the delivery workers, off the acceptance path.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
@@ -22,6 +21,7 @@ from functools import lru_cache
 import orjson
 
 from outpost.addresses import Mailbox, unique_addresses
+from outpost.message_ids import new_message_id
 from outpost.sending.models import BodyFormat
 from outpost.sending.schemas import BulkMessage, SendMessage
 from outpost.sending.submission import OutgoingMessage
@@ -37,7 +37,7 @@ def outgoing_message(
 ) -> OutgoingMessage:
     """The stored form of one Send API message addressed to ``to`` (plus its cc and bcc)."""
     sender_domain = message.from_.address.rpartition("@")[2]
-    message_id = f"{uuid.uuid4()}@{sender_domain}"
+    message_id = new_message_id(sender_domain)
     document = {
         "message_id": message_id,
         "date": _rfc5322_date(int(now.timestamp())),

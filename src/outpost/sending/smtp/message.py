@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from email.header import decode_header, make_header
 from email.utils import format_datetime
 
 from outpost.addresses import parse_mailboxes, unique_addresses
 from outpost.db import utcnow
+from outpost.message_ids import new_message_id
 from outpost.sending.models import BodyFormat
 from outpost.sending.submission import OutgoingMessage
 
@@ -95,7 +95,7 @@ def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
     if match and len(match.group(1)) <= 255:
         message_id = match.group(1)
     else:
-        message_id = f"{uuid.uuid4()}@{sender_domain}"
+        message_id = new_message_id(sender_domain)
         if message_id_value is None:
             added.append(f"Message-ID: <{message_id}>\r\n".encode())
     if _one(headers, "date") is None:
