@@ -34,6 +34,11 @@ class Statement:
 
     ``binary``: PostgreSQL gets the parameters in binary (``%(name)b``), for statements that
     take long arrays, whose text form costs more to write and to parse.
+
+    PostgreSQL's text has its runs of whitespace folded to one space (statements hold no
+    comments nor literals with two spaces): psycopg caches its parse of a statement only
+    up to 4,096 characters, and parsing the longest of ours again on every execution
+    took 0.3 ms of CPU.
     """
 
     sql: str
@@ -44,7 +49,8 @@ class Statement:
     def __post_init__(self) -> None:
         pg = self.postgresql_sql or self.sql
         mark = r"%(\1)b" if self.binary else r"%(\1)s"
-        object.__setattr__(self, "_pyformat", _NAMED.sub(mark, pg.replace("%", "%%")))
+        folded = " ".join(pg.split()).replace("%", "%%")
+        object.__setattr__(self, "_pyformat", _NAMED.sub(mark, folded))
 
     def text(self, dialect: str) -> str:
         """The statement for ``dialect``."""

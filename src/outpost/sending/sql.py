@@ -128,7 +128,7 @@ STORE = Statement(
         SELECT * FROM unnest(:accounts::int[], :needed::int[]) AS n(account_id, needed)
     ),
     locked AS MATERIALIZED (
-        SELECT a.id, n.needed,
+        SELECT a.id, n.needed, LEAST(n.needed, GREATEST({_PLAN_LEFT}, 0)) AS from_plan,
                a.status = 'enabled' AND {_PLAN_LEFT} + {_EXTRA_LEFT} >= n.needed AS fits
         FROM delivery_accounts a
         JOIN need n ON n.account_id = a.id
@@ -140,8 +140,7 @@ STORE = Statement(
     ),
     reserved AS (
         UPDATE delivery_accounts a
-        SET used = used + {_from_plan("l.needed")},
-            extra_used = extra_used + l.needed - {_from_plan("l.needed")},
+        SET used = used + l.from_plan, extra_used = extra_used + l.needed - l.from_plan,
             remaining = remaining - l.needed,
             updated_at = :now
         FROM locked l
@@ -235,13 +234,3 @@ SUBMITTER_STATE = Statement(
     WHERE a.id = :account_id
     """
 )
-
-# The same for many (account, address) pairs at once, on PostgreSQL.
-SUBMITTER_STATES = """
-    SELECT q.account_id, q.address, a.status, a.ip_allowlist, a.remaining,
-           a.suppression_enabled,
-           EXISTS (SELECT 1 FROM suppressions s
-                   WHERE s.account_id = q.account_id AND s.address = q.address)
-    FROM unnest(%(ids)s::bigint[], %(addresses)s::text[]) AS q(account_id, address)
-    JOIN delivery_accounts a ON a.id = q.account_id
-"""
