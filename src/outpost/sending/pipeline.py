@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from outpost.accounts.models import AccountStatus
 from outpost.db import utcnow
 from outpost.domains.models import DomainStatus
@@ -310,7 +312,7 @@ def _collect(driver: Driver, jobs: list[Job], now: datetime) -> Rows:
             rows.messages.append(
                 (account_id, source, job.request.request_id, m.message_id, m.mail_from,
                  job.domain_ids.get(m.sender_domain), m.subject[:1000], len(m.content),
-                 driver.json(m.tags), driver.json(m.meta), m.body_format.value, m.content)
+                 m.tags, m.meta, m.body_format.value, m.content)
             )  # fmt: skip
             queued = [r for r in m.recipients if r not in job.suppressed]
             suppressed = [r for r in m.recipients if r in job.suppressed]
@@ -357,52 +359,27 @@ def _stale_tokens(jobs: list[Job], now: datetime) -> set[int]:
     }
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
-
-
 def _store_in_one_statement(driver: Driver, jobs: list[Job], now: datetime, render: Render) -> bool:
     """Write ``jobs`` with ``sql.STORE``; False (and nothing written) if one does not fit."""
     rows = _collect(driver, jobs, now)
-    (account_ids, sources, request_ids, message_ids, mail_froms, domain_ids, subjects, sizes,
-     tags, metas, formats, contents) = _columns(rows.messages, 12)  # fmt: skip
-    recipient_messages, recipients, recipient_domains = _columns(rows.recipients, 3)
-    event_messages, event_types, event_addresses = _columns(rows.events, 3)
-    stat_accounts = sorted(rows.stats)
-    keyed = _remembered(jobs, render)
-    needy = sorted(account for account, needed in rows.needed.items() if needed)
+    doc = {
+        "need": [[account, needed] for account, needed in sorted(rows.needed.items()) if needed],
+        "messages": [m[:11] for m in rows.messages],
+        # positions 1-based, as WITH ORDINALITY counts
+        "recipients": [(position + 1, a, d) for position, a, d in rows.recipients],
+        "events": [(position + 1, t, a) for position, t, a in rows.events],
+        "stats": [
+            (account, counts["sent"], counts["suppressed"])
+            for account, counts in sorted(rows.stats.items())
+        ],
+        "keyed": _remembered(jobs, render),
+        "tokens": sorted(_stale_tokens(jobs, now)),
+    }
     params = {
-        "accounts": needy,
-        "needed": [rows.needed[account] for account in needy],
+        "doc": orjson.dumps(doc).decode(),
+        "contents": [m[11] for m in rows.messages],
         "now": now,
         "day": now.date(),
-        "account_ids": account_ids,
-        "sources": sources,
-        "request_ids": request_ids,
-        "message_ids": message_ids,
-        "mail_froms": mail_froms,
-        "domain_ids": domain_ids,
-        "subjects": subjects,
-        "sizes": sizes,
-        "tags": tags,
-        "metas": metas,
-        "formats": formats,
-        "contents": contents,
-        # 1-based, as WITH ORDINALITY counts
-        "recipient_messages": [position + 1 for position in recipient_messages],
-        "recipients": recipients,
-        "recipient_domains": recipient_domains,
-        "event_messages": [position + 1 for position in event_messages],
-        "event_types": event_types,
-        "event_addresses": event_addresses,
-        "stat_accounts": stat_accounts,
-        "sent": [rows.stats[account]["sent"] for account in stat_accounts],
-        "suppressed": [rows.stats[account]["suppressed"] for account in stat_accounts],
-        "keyed_accounts": [row[0] for row in keyed],
-        "keys": [row[1] for row in keyed],
-        "request_hashes": [row[2] for row in keyed],
-        "responses": [driver.json(row[3]) for row in keyed],
-        "tokens": sorted(_stale_tokens(jobs, now)),
     }
     [(ok,)] = driver.execute(sql.STORE, params)
     if not ok:
@@ -457,7 +434,10 @@ def _store_rows(driver: Driver, jobs: list[Job], now: datetime, render: Render) 
         driver.insert_rows(
             "messages",
             sql.MESSAGE_COLUMNS,
-            [(first + i, *m[:10], at) for i, m in enumerate(rows.messages)],
+            [
+                (first + i, *m[:8], driver.json(m[8]), driver.json(m[9]), at)
+                for i, m in enumerate(rows.messages)
+            ],
         )
         driver.insert_rows(
             "message_bodies",
