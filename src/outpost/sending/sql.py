@@ -217,8 +217,7 @@ STORE = Statement(
     ),
     touched AS (
         UPDATE send_tokens SET last_used_at = :now
-        FROM doc
-        WHERE id IN (SELECT value::int FROM jsonb_array_elements_text(d->'tokens'))
+        WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(d->'tokens')::int FROM doc))
           AND (SELECT ok FROM verdict)
     )
     SELECT ok FROM verdict
