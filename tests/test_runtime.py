@@ -1,13 +1,19 @@
-"""The process runtime's start-up: the garbage collector's settings for serving."""
+"""The process runtime's start-up: the garbage collector's and the interpreter lock's settings."""
 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from outpost.runtime import GC_YOUNG_THRESHOLD, settle_heap
+from outpost.runtime import (
+    GC_YOUNG_THRESHOLD,
+    SWITCH_INTERVAL,
+    settle_heap,
+    share_the_interpreter,
+)
 
 
 @pytest.fixture
@@ -29,3 +35,13 @@ def test_start_up_heap_is_frozen_and_young_collections_are_rarer(
     garbage.append(garbage)  # a cycle made after start-up is still collected
     del garbage
     assert gc.collect() >= 1
+
+
+def test_a_waiting_thread_gets_the_interpreter_lock_within_half_a_millisecond() -> None:
+    default = sys.getswitchinterval()
+    try:
+        share_the_interpreter()
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert default > SWITCH_INTERVAL
+    finally:
+        sys.setswitchinterval(default)

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -124,9 +125,23 @@ def settle_heap() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
 
 
+# How long a thread may hold the interpreter lock while another waits for it (Python's
+# default is 5 ms). The event loop holds it while it parses requests; the thread that reads
+# the acceptance writer's answers waited for it that long before it could hand them over.
+# Measured on the Send API with PostgreSQL: answers reached the loop 1.25 → 1.0 ms after
+# the writer sent them, and requests/s +20%.
+SWITCH_INTERVAL = 0.0005
+
+
+def share_the_interpreter() -> None:
+    """Let a thread waiting for the interpreter lock have it sooner (``SWITCH_INTERVAL``)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def run(services: list[Service]) -> None:
     """Run ``services`` until a signal stops them, on uvloop when it is installed."""
     settle_heap()
+    share_the_interpreter()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]

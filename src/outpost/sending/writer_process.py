@@ -31,6 +31,7 @@ from typing import Any
 from outpost.db import Database, create_db_engine
 from outpost.errors import OutpostError, Unavailable
 from outpost.fastsql import HeldConnection, generic_plan_options
+from outpost.runtime import share_the_interpreter
 from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
 from outpost.sending.writer import Outcome, shutting_down, take_batch, write_batch
@@ -221,6 +222,7 @@ class ProcessWriter:
 def serve(url: str, channel: Connection, render: Render) -> None:
     """The child: write every batch the parent sends until it says stop or goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    share_the_interpreter()  # the inbox thread hands requests over sooner
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = f"{generic_plan_options(url)} {ABANDONED_STATEMENTS}"
     connection = HeldConnection(create_db_engine(url, connect_args={"options": options}))
