@@ -138,7 +138,17 @@ class Checkpointer:
 
 
 class LoopWriter:
-    """Writes on the event loop: everything that arrived since the last batch, in one."""
+    """Writes on the event loop: everything that arrived since the last batch, in one.
+
+    While requests come in company (the last batch held more than one), a batch waits
+    ``GATHER_SECONDS`` for more before it is written, as PostgreSQL's ``commit_delay``
+    does: the batch's commit and its per-batch statements then serve more requests, and
+    the loop's CPU is what limits a busy SQLite server (measured on the Send API, single
+    messages: 0.18 → 0.16 ms of CPU per request, +11% requests/s). A lone request is
+    written at once.
+    """
+
+    GATHER_SECONDS = 0.001
 
     def __init__(self, database: Database, render: Render) -> None:
         self.connection = HeldConnection(database.engine, wal_autocheckpoint=False)
@@ -146,6 +156,7 @@ class LoopWriter:
         self.render = render
         self._pending: list[Item] = []
         self._scheduled = False
+        self._company = False
         self._stopping = False
 
     def start(self) -> None:
@@ -177,13 +188,17 @@ class LoopWriter:
 
         self._pending.append((request, complete))
         if not self._scheduled:
-            # Run after the callbacks already due: requests read in this round join in.
             self._scheduled = True
-            loop.call_soon(self._flush)
+            if self._company:
+                loop.call_later(self.GATHER_SECONDS, self._flush)
+            else:
+                # Run after the callbacks already due: requests read in this round join in.
+                loop.call_soon(self._flush)
         return await future
 
     def _flush(self) -> None:
         self._scheduled = False
+        self._company = len(self._pending) > 1
         while self._pending:
             batch, self._pending = take_batch(self._pending)
             self._pending[:0] = write_batch(self.connection, self.render, batch)
