@@ -156,6 +156,10 @@ def statement(sql: str, **lists: str) -> Statement:
     return Statement(sql.format(**sqlite_parts), sql.format(**pg_parts))
 
 
+class ConnectionLost(Exception):
+    """The connection broke during a batch: whether its last statement committed is unknown."""
+
+
 class HeldConnection:
     """One connection kept by a single writer, with its batches run straight on the driver.
 
@@ -191,9 +195,10 @@ class HeldConnection:
         if self.dialect == "postgresql":
             try:
                 yield Driver(dbapi=dbapi, dialect=self.dialect)
-            except BaseException:
+            except Exception as exc:
                 if dbapi.broken:
                     self._drop()
+                    raise ConnectionLost(str(exc)) from exc
                 raise
             return
         try:
@@ -210,6 +215,12 @@ class HeldConnection:
     def _drop(self) -> None:
         self._raw.invalidate()
         self._raw = None
+
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL server process of the connection, while it has one."""
+        if self._raw is None or self.dialect != "postgresql":
+            return None
+        return int(self._raw.driver_connection.info.backend_pid)
 
     def close(self) -> None:
         """Give the connection back (out of autocommit, as the pool expects it)."""

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from outpost.db import Database, utcnow
-from outpost.errors import QuotaExceeded
+from outpost.errors import QuotaExceeded, Unavailable
 from outpost.events.models import DailyStats, Event, Webhook, WebhookDelivery
 from outpost.fastsql import HeldConnection
 from outpost.security import token_hash
@@ -157,3 +157,25 @@ def test_a_batch_writes_events_webhook_deliveries_counters_keys_and_token_use(
     assert record.response["queued_messages"] == 1
     used = dict(session.execute(select(SendToken.account_id, SendToken.last_used_at)).all())
     assert used[sender.account_id] is not None and used[other.account_id] is None
+
+
+def test_a_lost_connection_answers_503_and_is_replaced_without_a_retry(
+    db: Database, factory: Factory, connection: HeldConnection, session: Session
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has no server to lose")
+    sender = make_sender(db, factory)
+    _write(connection, [_request(sender, "first@dest.test")])
+    with db.engine.connect() as admin:
+        # Whoever holds the writer's connection is gone: its server process ends.
+        admin.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": connection.backend_pid()},
+        )
+    lost = _write(connection, [_request(sender, "a@dest.test"), _request(sender, "b@dest.test")])
+    for outcome in lost:
+        assert isinstance(outcome, Unavailable)
+        assert "may or may not have been stored" in outcome.message
+    [again] = _write(connection, [_request(sender, "c@dest.test")])
+    assert not isinstance(again, Exception) and again.queued_recipients == 1
+    assert stored(session, sender.account_id) == (2, 2, 998)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
-from outpost.fastsql import HeldConnection
+from outpost.fastsql import ConnectionLost, HeldConnection
 from outpost.sending import pipeline
 from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
@@ -48,13 +48,20 @@ class Writer(Protocol):
 def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -> list[Item]:
     """Run the pipeline over ``batch`` in one transaction; returns the items to run again.
 
-    Every other item is answered, after the commit. If the shared transaction fails, each
-    request is retried alone, so one bad request cannot fail the others.
+    Every other item is answered, after the commit. If the batch fails, each request is
+    retried alone, so one bad request cannot fail the others; but if the connection was
+    lost, the batch may have committed, and each request is answered 503 instead (a retry
+    here could store it twice; the client's can carry its Idempotency-Key).
     """
     jobs = [pipeline.Job(request=request) for request, _ in batch]
     try:
         with connection.batch() as driver:
             pipeline.run(driver, jobs, render)
+    except ConnectionLost:
+        log.exception("the database connection was lost during a batch")
+        for _, answer in batch:
+            answer(outcome_unknown("The database connection was lost while storing"))
+        return []
     except Exception as exc:
         if len(batch) == 1:
             log.exception("acceptance failed")
@@ -76,6 +83,14 @@ def _as_error(exc: BaseException) -> OutpostError:
     if isinstance(exc, OutpostError):
         return exc
     return Unavailable("The message could not be stored; nothing was accepted. Try again.")
+
+
+def outcome_unknown(what: str) -> Unavailable:
+    """The refusal of a request whose fate is unknown: ``what`` happened before its answer."""
+    return Unavailable(
+        f"{what}; the message may or may not have been stored. Try again (with the same "
+        "Idempotency-Key to avoid a duplicate)."
+    )
 
 
 def shutting_down() -> Unavailable:

@@ -34,7 +34,13 @@ from outpost.fastsql import HeldConnection, generic_plan_options
 from outpost.runtime import share_the_interpreter
 from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
-from outpost.sending.writer import Outcome, shutting_down, take_batch, write_batch
+from outpost.sending.writer import (
+    Outcome,
+    outcome_unknown,
+    shutting_down,
+    take_batch,
+    write_batch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +70,7 @@ def _restored(outcome: Any) -> Outcome:
 
 
 def _lost() -> Unavailable:
-    return Unavailable(
-        "The acceptance writer stopped before answering; the message may or may not have "
-        "been stored. Try again (with the same Idempotency-Key to avoid a duplicate)."
-    )
+    return outcome_unknown("The acceptance writer stopped before answering")
 
 
 Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[Outcome]]
