@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -13,8 +14,12 @@ from sqlalchemy.orm import Session
 
 from outpost.accounts.models import DeliveryAccount
 from outpost.config import Settings
-from outpost.db import Database
-from outpost.sending.models import Message, Recipient
+from outpost.db import Database, utcnow
+from outpost.security import token_hash
+from outpost.sending.api_messages import outgoing_message
+from outpost.sending.models import Message, MessageSource, Recipient
+from outpost.sending.schemas import SendRequest
+from outpost.sending.submission import AcceptRequest, Idempotency
 from tests.factories import Factory, associate, make_account, make_domain, make_send_token
 from tests.support.live import serve_app
 
@@ -41,6 +46,23 @@ def make_sender(
         associate(session, account, make_domain(session, org_id=customer.org_id, name=domain))
         token = make_send_token(session, account)
         return Sender(customer.org_id, account.id, token)
+
+
+def accept_request(
+    sender: Sender, to: str = "a@dest.test", *, key: str | None = None
+) -> AcceptRequest:
+    """A Send API request of one message from ``example.test`` to ``to``, as the API builds it."""
+    body = SendRequest.model_validate(
+        {"messages": [{"from": "shop@example.test", "to": to, "subject": "s", "text_body": "hi"}]}
+    )
+    return AcceptRequest(
+        source=MessageSource.api,
+        client_ip="127.0.0.1",
+        request_id=str(uuid.uuid4()),
+        messages=[outgoing_message(m, m.to, now=utcnow()) for m in body.messages],
+        token_hash=token_hash(sender.token),
+        idempotency=Idempotency(key, "a" * 64) if key else None,
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ exactly the requests the test puts in it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,22 +13,19 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from outpost.db import Database, utcnow
+from outpost.db import Database
 from outpost.errors import QuotaExceeded, Unavailable
 from outpost.events.models import DailyStats, Event, Webhook, WebhookDelivery
 from outpost.fastsql import HeldConnection
-from outpost.security import token_hash
-from outpost.sending.api_messages import outgoing_message
-from outpost.sending.models import IdempotencyRecord, MessageSource
+from outpost.sending.models import IdempotencyRecord
 from outpost.sending.responses import accepted_body
-from outpost.sending.schemas import SendRequest
-from outpost.sending.submission import AcceptRequest, Idempotency
+from outpost.sending.submission import AcceptRequest
 from outpost.sending.writer import Outcome, write_batch
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
 from outpost.tokens.models import SendToken
 from tests.factories import Factory
-from tests.sending.conftest import Sender, make_sender, stored
+from tests.sending.conftest import accept_request, make_sender, stored
 
 
 @pytest.fixture
@@ -37,20 +33,6 @@ def connection(db: Database) -> Iterator[HeldConnection]:
     held = HeldConnection(db.engine)
     yield held
     held.close()
-
-
-def _request(sender: Sender, to: str, *, key: str | None = None) -> AcceptRequest:
-    body = SendRequest.model_validate(
-        {"messages": [{"from": "shop@example.test", "to": to, "subject": "s", "text_body": "hi"}]}
-    )
-    return AcceptRequest(
-        source=MessageSource.api,
-        client_ip="127.0.0.1",
-        request_id=str(uuid.uuid4()),
-        messages=[outgoing_message(m, m.to, now=utcnow()) for m in body.messages],
-        token_hash=token_hash(sender.token),
-        idempotency=Idempotency(key, "a" * 64) if key else None,
-    )
 
 
 def _write(connection: HeldConnection, requests: list[AcceptRequest]) -> list[Outcome]:
@@ -71,9 +53,9 @@ def test_a_batch_that_does_not_fit_accepts_what_fits_in_arrival_order(
     first, second, third = _write(
         connection,
         [
-            _request(sender, "a@dest.test, b@dest.test"),
-            _request(sender, "c@dest.test, d@dest.test, e@dest.test"),
-            _request(sender, "f@dest.test, g@dest.test"),
+            accept_request(sender, "a@dest.test, b@dest.test"),
+            accept_request(sender, "c@dest.test, d@dest.test, e@dest.test"),
+            accept_request(sender, "f@dest.test, g@dest.test"),
         ],
     )
     assert not isinstance(first, Exception) and first.queued_recipients == 2
@@ -120,8 +102,8 @@ def test_a_batch_writes_events_webhook_deliveries_counters_keys_and_token_use(
     outcomes = _write(
         connection,
         [
-            _request(sender, "ok@dest.test, Gone@dest.test", key="order-1"),
-            _request(sender, "two@dest.test"),
+            accept_request(sender, "ok@dest.test, Gone@dest.test", key="order-1"),
+            accept_request(sender, "two@dest.test"),
         ],
     )
     assert [o.queued_recipients for o in outcomes if not isinstance(o, Exception)] == [1, 1]
@@ -165,17 +147,19 @@ def test_a_lost_connection_answers_503_and_is_replaced_without_a_retry(
     if db.dialect != "postgresql":
         pytest.skip("SQLite has no server to lose")
     sender = make_sender(db, factory)
-    _write(connection, [_request(sender, "first@dest.test")])
+    _write(connection, [accept_request(sender, "first@dest.test")])
     with db.engine.connect() as admin:
         # Whoever holds the writer's connection is gone: its server process ends.
         admin.execute(
             text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :pid"),
             {"pid": connection.backend_pid()},
         )
-    lost = _write(connection, [_request(sender, "a@dest.test"), _request(sender, "b@dest.test")])
+    lost = _write(
+        connection, [accept_request(sender, "a@dest.test"), accept_request(sender, "b@dest.test")]
+    )
     for outcome in lost:
         assert isinstance(outcome, Unavailable)
         assert "may or may not have been stored" in outcome.message
-    [again] = _write(connection, [_request(sender, "c@dest.test")])
+    [again] = _write(connection, [accept_request(sender, "c@dest.test")])
     assert not isinstance(again, Exception) and again.queued_recipients == 1
     assert stored(session, sender.account_id) == (2, 2, 998)

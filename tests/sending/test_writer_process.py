@@ -6,25 +6,20 @@ import asyncio
 import os
 import signal
 import time
-import uuid
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from outpost.config import Settings
-from outpost.db import Database, utcnow
+from outpost.db import Database
 from outpost.errors import Unavailable
 from outpost.fastsql import generic_plan_options
-from outpost.security import token_hash
-from outpost.sending.api_messages import outgoing_message
-from outpost.sending.models import MessageSource
-from outpost.sending.schemas import SendRequest
 from outpost.sending.service import Sending
-from outpost.sending.submission import AcceptRequest, AcceptResult
+from outpost.sending.submission import AcceptResult
 from outpost.sending.writer_process import ProcessWriter
 from tests.factories import Factory
-from tests.sending.conftest import Sender, make_sender, stored
+from tests.sending.conftest import Sender, accept_request, make_sender, stored
 
 
 @pytest.fixture
@@ -32,28 +27,6 @@ def sender(db: Database, factory: Factory) -> Sender:
     if db.dialect != "postgresql":
         pytest.skip("SQLite writes on the event loop; there is no writer process")
     return make_sender(db, factory, remaining=100)
-
-
-def _request(sender: Sender) -> AcceptRequest:
-    body = SendRequest.model_validate(
-        {
-            "messages": [
-                {
-                    "from": "shop@example.test",
-                    "to": "a@dest.test",
-                    "subject": "s",
-                    "text_body": "hi",
-                }
-            ]
-        }
-    )
-    return AcceptRequest(
-        source=MessageSource.api,
-        client_ip="127.0.0.1",
-        request_id=str(uuid.uuid4()),
-        messages=[outgoing_message(m, m.to, now=utcnow()) for m in body.messages],
-        token_hash=token_hash(sender.token),
-    )
 
 
 def _writer(sending: Sending) -> ProcessWriter:
@@ -87,7 +60,9 @@ def test_requests_are_answered_after_commit_and_stop_ends_the_child(
     sending.start()
 
     async def send(count: int) -> list[AcceptResult]:
-        return list(await asyncio.gather(*(sending.accept(_request(sender)) for _ in range(count))))
+        return list(
+            await asyncio.gather(*(sending.accept(accept_request(sender)) for _ in range(count)))
+        )
 
     results = asyncio.run(send(20))
     assert [r.queued_recipients for r in results] == [1] * 20
@@ -113,7 +88,7 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
     sending.start()
     writer = _writer(sending)
     try:
-        assert asyncio.run(sending.accept(_request(sender))).queued_recipients == 1
+        assert asyncio.run(sending.accept(accept_request(sender))).queued_recipients == 1
         first = writer._child
         assert first is not None
         with db.engine.connect() as blocker:
@@ -124,7 +99,7 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
             )
 
             async def lost() -> None:
-                pending = asyncio.ensure_future(sending.accept(_request(sender)))
+                pending = asyncio.ensure_future(sending.accept(accept_request(sender)))
                 await asyncio.to_thread(_wait_for_lock_waits, db, waiting=True)
                 os.kill(first.process.pid, signal.SIGKILL)
                 with pytest.raises(Unavailable, match="may or may not have been stored"):
@@ -135,7 +110,7 @@ def test_a_writer_that_dies_answers_503_and_the_next_request_gets_a_new_one(
             # otherwise commit (in autocommit) as soon as the row is free.
             _wait_for_lock_waits(db, waiting=False)
             blocker.rollback()
-        assert asyncio.run(sending.accept(_request(sender))).queued_recipients == 1
+        assert asyncio.run(sending.accept(accept_request(sender))).queued_recipients == 1
         assert writer._child is not None and writer._child is not first
     finally:
         sending.stop()

@@ -79,7 +79,6 @@ class Job:
     token_last_used: datetime | None = None
     account: AccountRow | None = None
     domains: dict[str, tuple[int, str]] = field(default_factory=dict)  # name: (id, status)
-    domain_ids: dict[str, int] = field(default_factory=dict)
     suppressed: set[str] = field(default_factory=set)
 
     @property
@@ -208,7 +207,6 @@ def check_sender_domains(driver: Driver, jobs: list[Job], now: datetime) -> None
                     )
                 )
                 break
-            job.domain_ids[message.sender_domain] = domain[0]
 
 
 def check_idempotency(driver: Driver, jobs: list[Job], now: datetime) -> None:
@@ -311,7 +309,7 @@ def _collect(driver: Driver, jobs: list[Job], now: datetime) -> Rows:
             position = len(rows.messages)
             rows.messages.append(
                 (account_id, source, job.request.request_id, m.message_id, m.mail_from,
-                 job.domain_ids.get(m.sender_domain), m.subject[:1000], len(m.content),
+                 job.domains[m.sender_domain][0], m.subject[:1000], len(m.content),
                  m.tags, m.meta, m.body_format.value, m.content)
             )  # fmt: skip
             queued = [r for r in m.recipients if r not in job.suppressed]

@@ -46,7 +46,7 @@ class Writer(Protocol):
 
 
 def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -> list[Item]:
-    """Run the pipeline over ``batch`` in one transaction; returns the items to run again.
+    """Run the pipeline over ``batch`` with one commit; returns the items to run again.
 
     Every other item is answered, after the commit. If the batch fails, each request is
     retried alone, so one bad request cannot fail the others; but if the connection was
