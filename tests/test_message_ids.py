@@ -1,11 +1,12 @@
-"""Message-IDs Outpost makes: UUID version 7 in the sender's domain, ordered by time."""
+"""Message-IDs and request ids Outpost makes: UUID version 7, ordered by time."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
-from outpost.message_ids import new_message_id
+from outpost.message_ids import new_message_id, uuid7, uuid7_hex
 
 
 def test_a_message_id_is_a_version_7_uuid_holding_the_time() -> None:
@@ -25,3 +26,22 @@ def test_later_ids_sort_after_earlier_ones_and_none_repeat() -> None:
     later = new_message_id("a.example")
     assert all(id_ < later for id_ in earlier)
     assert len(set(earlier)) == 1000
+
+
+def test_a_forked_process_makes_other_ids_than_its_parent() -> None:
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its ids, then exit at once
+        os.write(writing, " ".join(uuid7_hex() for _ in range(100)).encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(pid, 0)
+    with os.fdopen(reading) as pipe:
+        theirs = {h[12:] for h in pipe.read().split()}
+    ours = {uuid7_hex()[12:] for _ in range(100)}
+    assert len(theirs) == 100 and not ours & theirs
+
+
+def test_a_request_id_is_a_version_7_uuid() -> None:
+    value = uuid7()
+    assert str(uuid.UUID(value)) == value and uuid.UUID(value).version == 7

@@ -41,7 +41,10 @@ def domain_of(address: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Mailbox:
-    """An address with an optional display name."""
+    """An address with an optional display name.
+
+    orjson writes it into stored messages as ``{"address", "name"}``, in field order.
+    """
 
     address: str
     name: str = ""
@@ -49,10 +52,6 @@ class Mailbox:
     def formatted(self) -> str:
         """The mailbox as a header value, e.g. ``"Ada Lovelace" <ada@example.com>``."""
         return formataddr((self.name, self.address)) if self.name else self.address
-
-    def as_json(self) -> dict[str, str]:
-        """``{"address": ..., "name": ...}``."""
-        return {"address": self.address, "name": self.name}
 
 
 def has_line_break(value: str) -> bool:

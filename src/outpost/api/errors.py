@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from outpost.errors import (
     Unprocessable,
     ValidationFailed,
 )
+from outpost.message_ids import uuid7
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def request_id_of(request: Request) -> str:
     """The request's id, made once and shared by every answer about it."""
     rid: str | None = request.scope.get("outpost.request_id")
     if rid is None:
-        rid = request.scope["outpost.request_id"] = str(uuid.uuid4())
+        rid = request.scope["outpost.request_id"] = uuid7()
     return rid
 
 

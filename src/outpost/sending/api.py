@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from outpost.addresses import make_mailbox
 from outpost.api.errors import request_id_of
@@ -39,8 +40,16 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MANAGEMENT_KEY_PREFIX = "opk_"
 
 
+def _header(request: Request, name: bytes) -> str | None:
+    """One request header (``name`` lower-case), read off the ASGI scope without a mapping."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    header = _header(request, b"authorization") or ""
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -57,18 +66,23 @@ def _bearer(request: Request) -> str:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+    declared = _header(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body exceeds {limit} bytes.", code="payload_too_large")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(
                 f"The request body exceeds {limit} bytes.", code="payload_too_large"
             )
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -112,7 +126,8 @@ async def _raise_invalid(request: Request, hashed_token: str, error: ValidationF
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    client = request.scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -131,7 +146,7 @@ async def _accept(
     messages: list[OutgoingMessage],
     source: MessageSource,
 ) -> Response:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = _header(request, b"idempotency-key")
     idempotency = None
     if key is not None:
         if not 1 <= len(key) <= 255:

@@ -38,18 +38,19 @@ def outgoing_message(
     """The stored form of one Send API message addressed to ``to`` (plus its cc and bcc)."""
     sender_domain = message.from_.address.rpartition("@")[2]
     message_id = new_message_id(sender_domain)
+    # orjson writes a Mailbox (a dataclass) as {"address", "name"} and a tuple as an array.
     document = {
         "message_id": message_id,
         "date": _rfc5322_date(int(now.timestamp())),
-        "from": message.from_.as_json(),
-        "to": [m.as_json() for m in to],
-        "cc": [m.as_json() for m in message.cc],
-        "bcc": [m.as_json() for m in message.bcc],
-        "reply_to": [m.as_json() for m in message.reply_to],
+        "from": message.from_,
+        "to": to,
+        "cc": message.cc,
+        "bcc": message.bcc,
+        "reply_to": message.reply_to,
         "subject": message.subject,
         "text_body": message.text_body,
         "html_body": message.html_body,
-        "headers": [list(pair) for pair in message.headers],
+        "headers": message.headers,
         "attachments": [a.model_dump() for a in message.attachments],
     }
     return OutgoingMessage(

@@ -9,12 +9,8 @@ from outpost.sending.submission import AcceptResult
 
 
 def iso_millis(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds, e.g. ``2026-04-16T08:41:13.225Z``."""
-    m = moment
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
-        f"{m.microsecond // 1000:03d}Z"
-    )
+    """ISO-8601 UTC with milliseconds, e.g. ``2026-04-16T08:41:13.225Z`` (``moment`` in UTC)."""
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def accepted_body(result: AcceptResult) -> dict[str, Any]:

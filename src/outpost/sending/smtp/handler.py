@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import uuid
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
@@ -14,6 +13,7 @@ from outpost.addresses import is_valid_email
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import OutpostError
+from outpost.message_ids import uuid7
 from outpost.netaccess import ip_allowed
 from outpost.sending.models import MessageSource
 from outpost.sending.service import Sending
@@ -186,7 +186,7 @@ class SubmissionHandler:
         request = AcceptRequest(
             source=MessageSource.smtp,
             client_ip=_peer_ip(session),
-            request_id=str(uuid.uuid4()),
+            request_id=uuid7(),
             messages=[message],
             account_id=_login_of(session).account_id,
         )
