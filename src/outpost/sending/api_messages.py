@@ -14,22 +14,16 @@ MIME is built from it by the delivery workers, off the acceptance path.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime
-from functools import lru_cache
+from datetime import datetime
 
 import orjson
 
 from outpost.addresses import Mailbox, unique_addresses
 from outpost.message_ids import new_message_id
+from outpost.sending.dates import rfc5322_date
 from outpost.sending.models import BodyFormat
 from outpost.sending.schemas import BulkMessage, SendMessage
 from outpost.sending.submission import OutgoingMessage
-
-
-@lru_cache(maxsize=4)
-def _rfc5322_date(second: int) -> str:
-    return format_datetime(datetime.fromtimestamp(second, UTC))
 
 
 def outgoing_message(
@@ -41,7 +35,7 @@ def outgoing_message(
     # orjson writes a Mailbox (a dataclass) as {"address", "name"} and a tuple as an array.
     document = {
         "message_id": message_id,
-        "date": _rfc5322_date(int(now.timestamp())),
+        "date": rfc5322_date(now),
         "from": message.from_,
         "to": to,
         "cc": message.cc,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from email.header import decode_header, make_header
-from email.utils import format_datetime
 
 from outpost.addresses import parse_mailboxes, unique_addresses
 from outpost.db import utcnow
 from outpost.message_ids import new_message_id
+from outpost.sending.dates import rfc5322_date
 from outpost.sending.models import BodyFormat
 from outpost.sending.submission import OutgoingMessage
 
@@ -60,24 +60,36 @@ def _unfold(lines: list[bytes]) -> list[tuple[str, str]]:
     return headers
 
 
-def _one(headers: list[tuple[str, str]], name: str) -> str | None:
-    values = [v for n, v in headers if n.lower() == name]
+def _by_name(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    named: dict[str, list[str]] = {}
+    for name, value in headers:
+        named.setdefault(name.lower(), []).append(value)
+    return named
+
+
+def _one(headers: dict[str, list[str]], name: str) -> str | None:
+    values = headers.get(name)
+    if values is None:
+        return None
     if len(values) > 1:
         raise MalformedMessage(f"it has {len(values)} {name.title()} headers; one is allowed")
-    return values[0] if values else None
+    return values[0]
 
 
 def _decoded(value: str) -> str:
+    unfolded = value.replace("\r\n", "")
+    if "=?" not in unfolded:  # no encoded words (RFC 2047): nothing to decode
+        return unfolded
     try:
-        return str(make_header(decode_header(value.replace("\r\n", ""))))
+        return str(make_header(decode_header(unfolded)))
     except (ValueError, LookupError):
-        return value
+        return unfolded
 
 
 def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
     """The stored form of a submitted message; adds Message-ID and Date when missing."""
     lines, _body = _split(content)
-    headers = _unfold(lines)
+    headers = _by_name(_unfold(lines))
     from_value = _one(headers, "from")
     if from_value is None:
         raise MalformedMessage("it has no From header")
@@ -99,7 +111,7 @@ def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
         if message_id_value is None:
             added.append(f"Message-ID: <{message_id}>\r\n".encode())
     if _one(headers, "date") is None:
-        added.append(f"Date: {format_datetime(utcnow())}\r\n".encode())
+        added.append(f"Date: {rfc5322_date(utcnow())}\r\n".encode())
     subject = _decoded(_one(headers, "subject") or "")
     return OutgoingMessage(
         message_id=message_id,
