@@ -16,6 +16,7 @@ from outpost.db import Database
 from outpost.domains.models import Domain, DomainStatus
 from outpost.security import hash_password
 from outpost.sending.models import BodyFormat, Message, MessageBody
+from outpost.sending.smtp import handler
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
 from tests.factories import Factory, associate, make_account, make_domain
@@ -287,6 +288,35 @@ def test_account_that_may_not_send_is_refused_at_mail(
         for name, value in change.items():
             setattr(row, name, value)
     code, reply = client.mail("shop@example.test")
+    assert code == 550 and reply.startswith(b"5.7.1") and needle in reply
+    client.quit()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"status": AccountStatus.disabled}, b"disabled"),
+        ({"ip_allowlist": ["192.0.2.0/24"]}, b"not allowed"),
+    ],
+)
+def test_an_account_stopped_after_mail_was_answered_is_refused_at_rcpt(
+    smtp_server: SubmissionServer,
+    account: DeliveryAccount,
+    db: Database,
+    change: dict[str, object],
+    needle: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handler, "STATE_REUSE_SECONDS", 3600.0)
+    client = logged_in(smtp_server, account)
+    assert client.mail("shop@example.test")[0] == 250  # reads the account's state
+    with db.session() as s:
+        row = s.get_one(DeliveryAccount, account.id)
+        for name, value in change.items():
+            setattr(row, name, value)
+    client.rset()
+    assert client.mail("shop@example.test")[0] == 250  # may answer from that read
+    code, reply = client.rcpt("alice@dest.test")  # reads afresh
     assert code == 550 and reply.startswith(b"5.7.1") and needle in reply
     client.quit()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
@@ -24,6 +25,12 @@ from outpost.sending.smtp.message import MalformedMessage, has_bare_line_ending,
 from outpost.sending.submission import AcceptRequest
 
 log = logging.getLogger(__name__)
+
+# MAIL FROM may answer from an account state read this recently (by any session of the
+# process, at MAIL or RCPT); RCPT TO always reads afresh and checks the same again, and
+# acceptance at DATA checks everything in the writer's transaction.
+STATE_REUSE_SECONDS = 1.0
+_REMEMBERED_ACCOUNTS = 10_000
 
 _STATUS_REPLIES = {
     AccountStatus.disabled: "550 5.7.1 The delivery account is disabled",
@@ -59,6 +66,7 @@ class SubmissionHandler:
         self.sending = sending
         self.authenticator = authenticator
         self.checks = checks_for(database.engine)
+        self._recent: dict[int, tuple[float, SubmitterState]] = {}
 
     async def close(self) -> None:
         """Release the handler's database connection."""
@@ -127,12 +135,25 @@ class SubmissionHandler:
 
     async def _state(self, session: Session, address: str | None = None) -> SubmitterState | str:
         """The account's state, or the reply to give when it cannot be had."""
+        account_id = _login_of(session).account_id
         try:
-            state = await self.checks.state(_login_of(session).account_id, address)
+            state = await self.checks.state(account_id, address)
         except Exception:
             log.exception("submission check failed")
             return replies.CHECK_FAILED
-        return state if state is not None else replies.ACCOUNT_GONE
+        if state is None:
+            return replies.ACCOUNT_GONE
+        if len(self._recent) >= _REMEMBERED_ACCOUNTS:
+            self._recent.clear()
+        self._recent[account_id] = (time.monotonic(), state)
+        return state
+
+    async def _recent_state(self, session: Session) -> SubmitterState | str:
+        """The account's state as read within ``STATE_REUSE_SECONDS``, or read now."""
+        recent = self._recent.get(_login_of(session).account_id)
+        if recent is not None and time.monotonic() - recent[0] < STATE_REUSE_SECONDS:
+            return recent[1]
+        return await self._state(session)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -140,14 +161,12 @@ class SubmissionHandler:
         """Accept the envelope sender when the account may send from this address."""
         if address and not is_valid_email(address):
             return replies.SENDER_INVALID
-        state = await self._state(session)
-        ip = _peer_ip(session)
+        state = await self._recent_state(session)
         if not isinstance(state, SubmitterState):
             return state
-        if state.status != AccountStatus.enabled.value:
-            return _STATUS_REPLIES[AccountStatus(state.status)]
-        if not ip_allowed(state.ip_allowlist, ip):
-            return f"550 5.7.1 {ip} is not allowed to send for this account"
+        refusal = _refusal(state, session)
+        if refusal is not None:
+            return refusal
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return replies.SENDER_OK
@@ -166,6 +185,9 @@ class SubmissionHandler:
         state = await self._state(session, address.lower())
         if not isinstance(state, SubmitterState):
             return state
+        refusal = _refusal(state, session)
+        if refusal is not None:
+            return refusal
         if state.suppression_enabled and state.listed:
             return replies.RECIPIENT_SUPPRESSED.format(address=address)
         if state.remaining <= len(envelope.rcpt_tos):
@@ -195,6 +217,16 @@ class SubmissionHandler:
         except OutpostError as error:
             return replies.reply_for(error)
         return replies.QUEUED.format(message_id=message.message_id)
+
+
+def _refusal(state: SubmitterState, session: Session) -> str | None:
+    """The reply refusing mail from this account and this client, if any."""
+    if state.status != AccountStatus.enabled.value:
+        return _STATUS_REPLIES[AccountStatus(state.status)]
+    ip = _peer_ip(session)
+    if not ip_allowed(state.ip_allowlist, ip):
+        return f"550 5.7.1 {ip} is not allowed to send for this account"
+    return None
 
 
 def _b64(value: str) -> bytes | None:
