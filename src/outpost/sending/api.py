@@ -37,6 +37,7 @@ from outpost.sending.submission import AcceptRequest, Idempotency, OutgoingMessa
 router = APIRouter(tags=["send"])
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = IDEMPOTENCY_HEADER.lower().encode()  # as the ASGI scope spells it
 MANAGEMENT_KEY_PREFIX = "opk_"
 
 
@@ -146,7 +147,7 @@ async def _accept(
     messages: list[OutgoingMessage],
     source: MessageSource,
 ) -> Response:
-    key = _header(request, b"idempotency-key")
+    key = _header(request, _IDEMPOTENCY_KEY)
     idempotency = None
     if key is not None:
         if not 1 <= len(key) <= 255:

@@ -19,7 +19,8 @@ def _pickled_as_fields(cls: type[T]) -> type[T]:
 
     These objects cross the pipe to the PostgreSQL writer process and back with every
     request; a slotted dataclass's own pickling lists its fields in Python each time
-    (measured: a one-message request and its result, about 50 µs both ways → 14 µs).
+    (measured in batches of 8 one-message requests: 16 → 11 µs of CPU per request and its
+    result, both ways).
     """
     values: Callable[[T], tuple[Any, ...]] = operator.attrgetter(
         *(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
