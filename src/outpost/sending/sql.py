@@ -133,7 +133,7 @@ STORE = Statement(
         FROM doc, jsonb_array_elements(d->'need') AS v
     ),
     locked AS MATERIALIZED (
-        SELECT a.id, n.needed, LEAST(n.needed, GREATEST({_PLAN_LEFT}, 0)) AS from_plan,
+        SELECT a.id, n.needed, {_from_plan("n.needed")} AS from_plan,
                a.status = 'enabled' AND {_PLAN_LEFT} + {_EXTRA_LEFT} >= n.needed AS fits
         FROM delivery_accounts a
         JOIN need n ON n.account_id = a.id
