@@ -267,14 +267,22 @@ def test_sender_domain_must_be_associated_and_verified(
     assert stored(session, account.id) == (0, 0, 100)
 
 
-@pytest.mark.parametrize(
-    ("change", "needle"),
-    [
-        ({"status": AccountStatus.disabled}, b"disabled"),
-        ({"status": AccountStatus.blocked}, b"blocked"),
-        ({"ip_allowlist": ["192.0.2.0/24"]}, b"not allowed"),
-    ],
-)
+# A change that stops an account from sending, and what the refusal says.
+STOPS = [
+    ({"status": AccountStatus.disabled}, b"disabled"),
+    ({"status": AccountStatus.blocked}, b"blocked"),
+    ({"ip_allowlist": ["192.0.2.0/24"]}, b"not allowed"),
+]
+
+
+def change_account(db: Database, account: DeliveryAccount, change: dict[str, object]) -> None:
+    with db.session() as s:
+        row = s.get_one(DeliveryAccount, account.id)
+        for name, value in change.items():
+            setattr(row, name, value)
+
+
+@pytest.mark.parametrize(("change", "needle"), STOPS)
 def test_account_that_may_not_send_is_refused_at_mail(
     smtp_server: SubmissionServer,
     account: DeliveryAccount,
@@ -283,22 +291,13 @@ def test_account_that_may_not_send_is_refused_at_mail(
     needle: bytes,
 ) -> None:
     client = logged_in(smtp_server, account)
-    with db.session() as s:
-        row = s.get_one(DeliveryAccount, account.id)
-        for name, value in change.items():
-            setattr(row, name, value)
+    change_account(db, account, change)
     code, reply = client.mail("shop@example.test")
     assert code == 550 and reply.startswith(b"5.7.1") and needle in reply
     client.quit()
 
 
-@pytest.mark.parametrize(
-    ("change", "needle"),
-    [
-        ({"status": AccountStatus.disabled}, b"disabled"),
-        ({"ip_allowlist": ["192.0.2.0/24"]}, b"not allowed"),
-    ],
-)
+@pytest.mark.parametrize(("change", "needle"), STOPS)
 def test_an_account_stopped_after_mail_was_answered_is_refused_at_rcpt(
     smtp_server: SubmissionServer,
     account: DeliveryAccount,
@@ -310,10 +309,7 @@ def test_an_account_stopped_after_mail_was_answered_is_refused_at_rcpt(
     monkeypatch.setattr(handler, "STATE_REUSE_SECONDS", 3600.0)
     client = logged_in(smtp_server, account)
     assert client.mail("shop@example.test")[0] == 250  # reads the account's state
-    with db.session() as s:
-        row = s.get_one(DeliveryAccount, account.id)
-        for name, value in change.items():
-            setattr(row, name, value)
+    change_account(db, account, change)
     client.rset()
     assert client.mail("shop@example.test")[0] == 250  # may answer from that read
     code, reply = client.rcpt("alice@dest.test")  # reads afresh
