@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx2 as httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -153,6 +154,7 @@ def _error(response: httpx.Response, status: int, code: str) -> dict[str, object
         (b'{"messages": [', "invalid_json", "not valid JSON"),
         (b"{}", "missing_send_payload", "non-empty `messages` array"),
         (b'{"messages": []}', "missing_send_payload", "non-empty `messages` array"),
+        (b'{"messages": null}', "missing_send_payload", "non-empty `messages` array"),
         (orjson.dumps({"messages": [simple(to="bob@")]}), "invalid_message", "messages.0.to"),
         (orjson.dumps({"messages": [simple(**{"from": None})]}), "invalid_message", "from"),
         (
@@ -420,19 +422,81 @@ def test_idempotency_key_replays_the_first_answer(
 
 
 def test_rate_limit_is_a_429_with_retry_after(
-    http: httpx.Client, sender: Sender, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    http: httpx.Client,
+    sender: Sender,
+    settings: Settings,
+    db: Database,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A slow rate, so a loaded machine cannot send slower than the bucket refills.
-    monkeypatch.setattr(settings, "send_api_rate_limit", 1.0)
+    monkeypatch.setattr(settings, "send_api_rate_limit", 0.1)
     monkeypatch.setattr(settings, "send_api_rate_burst", 5)
+    payload = {"messages": [simple()]}
     statuses = [
-        http.post("/v1/send", headers=sender.headers, content=b"{}").status_code for _ in range(20)
+        http.post("/v1/send", headers=sender.headers, json=payload).status_code for _ in range(8)
     ]
-    assert 429 in statuses[:10]  # the burst of 5, and a little time
-    response = http.post("/v1/send", headers=sender.headers, content=b"{}")
-    assert response.status_code == 429
+    assert statuses == [202] * 5 + [429] * 3
+    response = http.post("/v1/send", headers=sender.headers, json=payload)
     assert int(response.headers["Retry-After"]) >= 1
-    assert response.json()["error"] == "rate_limited"
+    _error(response, 429, "rate_limited")
+    # The reference's order: token, IP, payload, then the rate limit.
+    _error(http.post("/v1/send", headers=sender.headers, content=b"{"), 400, "invalid_json")
+    with db.session() as s:
+        s.get_one(DeliveryAccount, sender.account_id).ip_allowlist = ["192.0.2.0/24"]
+    _error(http.post("/v1/send", headers=sender.headers, json=payload), 403, "ip_not_allowed")
+    assert stored(session, sender.account_id) == (5, 5, 995)
+
+
+def test_limits_come_after_the_account_ip_and_sender_domain(
+    http: httpx.Client,
+    sender: Sender,
+    db: Database,
+    session: Session,
+    app_settings_limits: None,
+) -> None:
+    """A request refused for several reasons is refused for the first in acceptance order."""
+    crowded = {"messages": [simple(to=[f"r{i}@dest.test" for i in range(51)])]}
+    too_big = {"messages": [simple(text_body="x" * 40_000)]}
+    _error(http.post("/v1/send", headers=sender.headers, json=crowded), 400, "too_many_recipients")
+    foreign = {"messages": [simple(**{"from": "x@unknown.test"}, text_body="x" * 40_000)]}
+    _error(
+        http.post("/v1/send", headers=sender.headers, json=foreign),
+        422,
+        "sender_domain_not_associated",
+    )
+    with db.session() as s:
+        s.get_one(DeliveryAccount, sender.account_id).ip_allowlist = ["192.0.2.0/24"]
+    _error(http.post("/v1/send", headers=sender.headers, json=too_big), 403, "ip_not_allowed")
+    _error(
+        http.post("/v1/send", headers=sender.headers, content=b"x" * 200_001),
+        403,
+        "ip_not_allowed",
+    )
+    with db.session() as s:
+        s.get_one(DeliveryAccount, sender.account_id).status = AccountStatus.disabled
+    _error(http.post("/v1/send", headers=sender.headers, json=crowded), 403, "account_disabled")
+    unknown = {"Authorization": "Bearer ops_unknown"}
+    _error(http.post("/v1/send", headers=unknown, content=b"x" * 200_001), 401, "invalid_token")
+    _error(http.post("/v1/send", headers=unknown, json=too_big), 401, "invalid_token")
+    assert stored(session, sender.account_id) == (0, 0, 1000)
+
+
+def test_error_code_is_the_http_status_of_every_error(
+    http: httpx.Client, sender: Sender, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _error(http.get("/v1/send", headers=sender.headers), 405, "method_not_allowed")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the writer is broken")
+
+    monkeypatch.setattr(app.state.sending, "accept", broken)
+    body = _error(
+        http.post("/v1/send", headers=sender.headers, json={"messages": [simple()]}),
+        500,
+        "internal_error",
+    )
+    assert "nothing was accepted" in str(body["message"])
 
 
 def test_openapi_documents_the_send_bodies(http: httpx.Client) -> None:

@@ -112,9 +112,13 @@ def _headers(error: OutpostError) -> dict[str, str] | None:
     return None
 
 
-def error_response(request: Request, error: OutpostError) -> JSONResponse:
-    """The wire form of ``error`` for the API the request went to."""
-    status, title = status_of(error)
+def error_response(
+    request: Request, error: OutpostError, status: int | None = None
+) -> JSONResponse:
+    """The wire form of ``error`` for the API the request went to; ``status`` overrides
+    the one the error's class maps to (and the Send API body's ``error_code`` with it)."""
+    mapped, title = status_of(error)
+    status = status or mapped
     if request.url.path.startswith(SEND_API_PREFIX):
         # The Send API answers bad input with 400 (Qboxmail); 422 is kept for Unprocessable.
         if isinstance(error, ValidationFailed):
@@ -134,10 +138,7 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
     def respond(request: Request, error: OutpostError, status: int | None = None) -> Response:
         if html_page is not None and not is_api_path(request.url.path):
             return html_page(request, error, status or status_of(error)[0])
-        response = error_response(request, error)
-        if status is not None:
-            response.status_code = status
-        return response
+        return error_response(request, error, status)
 
     async def on_outpost_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, OutpostError)  # noqa: S101 - registered for this type only

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from typing import Any
+from typing import Any, NamedTuple, NoReturn
 
 import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect
 
 from outpost.addresses import make_mailbox
 from outpost.api.errors import request_id_of
 from outpost.api.openapi import json_body
-from outpost.db import Database, utcnow
+from outpost.db import utcnow
 from outpost.errors import (
     FieldError,
     OutpostError,
     PayloadTooLarge,
+    RateLimited,
     Unauthorized,
     ValidationFailed,
 )
-from outpost.fastsql import Driver
 from outpost.security import token_hash
 from outpost.sending.api_messages import outgoing_message
 from outpost.sending.bulk import MissingSubstitution, render
 from outpost.sending.models import MessageSource
-from outpost.sending.pipeline import Job, check_account_enabled, check_ip_allowed, load_senders
 from outpost.sending.ratelimit import RateLimiter
 from outpost.sending.responses import accepted_body
 from outpost.sending.schemas import BulkMessage, BulkRequest, SendRequest
@@ -100,30 +99,21 @@ def _invalid(exc: ValidationError, *, prefix: str = "") -> ValidationFailed:
     return ValidationFailed(errors, code="invalid_message")
 
 
-def _credential_problem(
-    database: Database, hashed_token: str, client_ip: str
-) -> OutpostError | None:
-    """Token and IP policy come before payload errors; check them when the payload is bad."""
-    request = AcceptRequest(
+def _bare_request(request: Request, hashed_token: str) -> AcceptRequest:
+    """The request as far as its credentials go, for refusing a payload found wrong."""
+    return AcceptRequest(
         source=MessageSource.api,
-        client_ip=client_ip,
-        request_id="",
+        client_ip=_client_ip(request),
+        request_id=request_id_of(request),
         messages=[],
         token_hash=hashed_token,
     )
-    jobs = [Job(request=request)]
-    with database.read_engine.connect() as conn:
-        driver = Driver(conn)
-        for step in (load_senders, check_account_enabled, check_ip_allowed):
-            step(driver, jobs, utcnow())
-    return jobs[0].error
 
 
-async def _raise_invalid(request: Request, hashed_token: str, error: ValidationFailed) -> None:
-    problem = await asyncio.to_thread(
-        _credential_problem, request.app.state.db, hashed_token, _client_ip(request)
-    )
-    raise problem or error
+async def _refuse(request: Request, hashed_token: str, error: OutpostError) -> NoReturn:
+    """Raise ``error`` about the payload, unless the token or the client's IP is refused."""
+    sending: Sending = request.app.state.sending
+    await sending.refuse(_bare_request(request, hashed_token), error)
 
 
 def _client_ip(request: Request) -> str:
@@ -142,8 +132,7 @@ def _limiter(request: Request) -> RateLimiter:
 
 async def _accept(
     request: Request,
-    hashed_token: str,
-    body: bytes,
+    prepared: Prepared,
     messages: list[OutgoingMessage],
     source: MessageSource,
 ) -> Response:
@@ -152,7 +141,7 @@ async def _accept(
     if key is not None:
         if not 1 <= len(key) <= 255:
             raise ValidationFailed.one(IDEMPOTENCY_HEADER, "must be 1 to 255 characters")
-        idempotency = Idempotency(key=key, request_hash=hashlib.sha256(body).hexdigest())
+        idempotency = Idempotency(key=key, request_hash=hashlib.sha256(prepared.body).hexdigest())
     sending: Sending = request.app.state.sending
     result = await sending.accept(
         AcceptRequest(
@@ -160,39 +149,56 @@ async def _accept(
             client_ip=_client_ip(request),
             request_id=request_id_of(request),
             messages=messages,
-            token_hash=hashed_token,
+            token_hash=prepared.hashed_token,
             idempotency=idempotency,
-        )
+        ),
+        throttled=prepared.throttled,
     )
     return Response(
         orjson.dumps(accepted_body(result)), status_code=202, media_type="application/json"
     )
 
 
-async def _prepare(request: Request) -> tuple[str, bytes]:
-    """The bearer token's hash (after the rate limit) and the request body."""
+class Prepared(NamedTuple):
+    """A Send API request before its payload is parsed."""
+
+    hashed_token: str
+    body: bytes
+    throttled: RateLimited | None  # answered only if nothing before the rate limit refuses
+
+
+async def _prepare(request: Request) -> Prepared:
+    """The bearer token's hash, the request body and the rate limit's answer."""
     hashed = token_hash(_bearer(request))
-    _limiter(request).check(hashed)
-    body = await _read_body(request, request.app.state.settings.max_request_size)
-    return hashed, body
+    throttled = _limiter(request).take(hashed)
+    try:
+        body = await _read_body(request, request.app.state.settings.max_request_size)
+    except PayloadTooLarge as error:
+        await _refuse(request, hashed, error)
+    return Prepared(hashed, body, throttled)
 
 
 @router.post("/v1/send", status_code=202, openapi_extra=json_body(SendRequest))
 async def send(request: Request) -> Response:
     """Queue one or more complete messages (up to 500)."""
-    hashed_token, body = await _prepare(request)
+    prepared = await _prepare(request)
+    hashed_token = prepared.hashed_token
     try:
-        payload = SendRequest.model_validate_json(body)
+        payload = SendRequest.model_validate_json(prepared.body)
     except ValidationError as exc:
-        if any(e["loc"] == ("messages",) and e["type"] == "missing" for e in exc.errors()):
-            await _raise_invalid(request, hashed_token, _missing_payload())
-        await _raise_invalid(request, hashed_token, _invalid(exc))
-        raise
+        if any(_no_messages(e) for e in exc.errors()):
+            await _refuse(request, hashed_token, _missing_payload())
+        await _refuse(request, hashed_token, _invalid(exc))
     if not payload.messages:
-        await _raise_invalid(request, hashed_token, _missing_payload())
+        await _refuse(request, hashed_token, _missing_payload())
     now = utcnow()
     messages = [outgoing_message(m, m.to, now=now) for m in payload.messages]
-    return await _accept(request, hashed_token, body, messages, MessageSource.api)
+    return await _accept(request, prepared, messages, MessageSource.api)
+
+
+def _no_messages(error: ErrorDetails) -> bool:
+    """Whether pydantic's ``error`` says the body has no ``messages`` (absent or null)."""
+    return error["loc"] == ("messages",) and (error["type"] == "missing" or error["input"] is None)
 
 
 def _missing_payload() -> ValidationFailed:
@@ -205,18 +211,17 @@ def _missing_payload() -> ValidationFailed:
 @router.post("/v1/send/bulk", status_code=202, openapi_extra=json_body(BulkRequest))
 async def send_bulk(request: Request) -> Response:
     """Queue one template rendered for each recipient (up to 500)."""
-    hashed_token, body = await _prepare(request)
+    prepared = await _prepare(request)
+    hashed_token = prepared.hashed_token
     try:
-        payload = BulkRequest.model_validate_json(body)
+        payload = BulkRequest.model_validate_json(prepared.body)
     except ValidationError as exc:
-        await _raise_invalid(request, hashed_token, _invalid(exc))
-        raise
+        await _refuse(request, hashed_token, _invalid(exc))
     try:
         messages = _render_bulk(payload)
     except ValidationFailed as error:
-        await _raise_invalid(request, hashed_token, error)
-        raise
-    return await _accept(request, hashed_token, body, messages, MessageSource.bulk)
+        await _refuse(request, hashed_token, error)
+    return await _accept(request, prepared, messages, MessageSource.bulk)
 
 
 def _render_bulk(payload: BulkRequest) -> list[OutgoingMessage]:

@@ -42,8 +42,9 @@ async def answer(scope: Scope, receive: Receive, send_: Send) -> bool:
     except Exception:
         log.exception("Send API request failed")
         response = error_response(
-            request, OutpostError("Internal error; nothing was accepted.", code="internal_error")
+            request,
+            OutpostError("Internal error; nothing was accepted.", code="internal_error"),
+            500,
         )
-        response.status_code = 500
     await response(scope, receive, send_)
     return True

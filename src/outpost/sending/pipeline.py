@@ -501,13 +501,14 @@ def commit_in_transaction(driver: Driver, jobs: list[Job], now: datetime, render
         _store_rows(driver, live, now, render)
 
 
-CHECKS: list[Step] = [
+# What comes before the size, recipient and rate limits (``Sending.refuse``).
+CREDENTIAL_CHECKS: list[Step] = [
     load_senders,
     check_account_enabled,
     check_ip_allowed,
     check_sender_domains,
-    check_idempotency,
 ]
+CHECKS: list[Step] = [*CREDENTIAL_CHECKS, check_idempotency]
 
 
 def run(driver: Driver, jobs: list[Job], render: Render) -> None:

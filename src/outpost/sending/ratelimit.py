@@ -23,8 +23,8 @@ class RateLimiter:
         self.burst = max(1, burst)
         self._buckets: dict[str, _Bucket] = {}
 
-    def check(self, key: str, now: float | None = None) -> None:
-        """Take one request from ``key``'s bucket, or raise RateLimited with a Retry-After."""
+    def take(self, key: str, now: float | None = None) -> RateLimited | None:
+        """Take one request from ``key``'s bucket, or the refusal (with a Retry-After)."""
         now = time.monotonic() if now is None else now
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -36,12 +36,13 @@ class RateLimiter:
             bucket.updated = now
         if bucket.tokens < 1:
             wait = math.ceil((1 - bucket.tokens) / self.rate)
-            raise RateLimited(
+            return RateLimited(
                 f"Rate limit of {self.rate:g} requests per second exceeded; retry in {wait} s.",
                 retry_after=wait,
                 code="rate_limited",
             )
         bucket.tokens -= 1
+        return None
 
     def _forget_full(self, now: float) -> None:
         full_after = self.burst / self.rate
