@@ -9,7 +9,7 @@ import string
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from outpost.sending.smtp.protocol import SubmissionSMTP
+from outpost.sending.smtp.protocol import SubmissionSMTP, with_enhanced_code
 
 EDGE_CASES = [
     "<a@b.c>",
@@ -76,3 +76,26 @@ def test_addresses_read_as_aiosmtpd_reads_them(local_part_limit: int) -> None:
             assert _read(ours, argument) == _read(theirs, argument), argument
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "sent"),
+    [
+        ("530 Must issue a STARTTLS command", "530 5.7.0 Must issue a STARTTLS command"),
+        ("552 Error: Too much mail data", "552 5.3.4 Error: Too much mail data"),
+        ("503 Error: need RCPT command", "503 5.5.1 Error: need RCPT command"),
+        ("250 OK", "250 2.0.0 OK"),
+        ("221 Bye", "221 2.0.0 Bye"),
+        ("220 Ready to start TLS", "220 2.0.0 Ready to start TLS"),
+        # Left as they are: replies with a code, the greeting, HELO/EHLO, continuations.
+        ("553 5.1.3 Error: malformed address", "553 5.1.3 Error: malformed address"),
+        ("250 2.1.5 Recipient OK", "250 2.1.5 Recipient OK"),
+        ("220 mx.test Outpost ESMTP", "220 mx.test Outpost ESMTP"),
+        ("250 mx.test", "250 mx.test"),
+        ("250-SIZE 1000", "250-SIZE 1000"),
+        ("354 End data with <CR><LF>.<CR><LF>", "354 End data with <CR><LF>.<CR><LF>"),
+        ("334 ", "334 "),
+    ],
+)
+def test_aiosmtpd_replies_get_enhanced_status_codes(reply: str, sent: str) -> None:
+    assert with_enhanced_code(reply) == sent
