@@ -44,3 +44,30 @@ def test_header_names_are_matched_whatever_their_case() -> None:
         _message(b"from: a@example.test", b"message-id: <kept@example.test>"), ["x@d.test"]
     )
     assert message.message_id == "kept@example.test"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"Message-ID: not-an-id", b"Message-ID: <no-at-sign>", b"Message-Id: <a@b>\r\n  <c@d>"],
+)
+def test_a_malformed_message_id_is_replaced(value: bytes) -> None:
+    """The header the recipient sees and the id Outpost stores and reports are the same."""
+    content = _message(b"From: shop@example.test", value, b"Subject: kept")
+    message = prepare_message(content, ["a@dest.test"])
+    head, _, body = message.content.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert [line for line in lines if line.lower().startswith(b"message-id")] == [
+        f"Message-ID: <{message.message_id}>".encode()
+    ]
+    assert b"Subject: kept" in lines and b"From: shop@example.test" in lines
+    assert not any(line.startswith((b" ", b"\t")) for line in lines)
+    assert body == b"hello\r\n"
+
+
+def test_utf8_addresses_need_smtputf8() -> None:
+    content = _message("From: José <josé@exämple.test>".encode())
+    with pytest.raises(MalformedMessage, match="From header is not valid"):
+        prepare_message(content, ["a@dest.test"])
+    message = prepare_message(content, ["a@dest.test"], international=True)
+    assert message.mail_from == "josé@xn--exmple-cua.test"
+    assert message.sender_domain == "xn--exmple-cua.test"

@@ -15,7 +15,7 @@ from outpost.config import Settings
 from outpost.db import Database
 from outpost.domains.models import Domain, DomainStatus
 from outpost.security import hash_password
-from outpost.sending.models import BodyFormat, Message, MessageBody
+from outpost.sending.models import BodyFormat, Message, MessageBody, Recipient
 from outpost.sending.smtp import handler
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
@@ -118,7 +118,7 @@ def test_auth_needs_tls_and_mail_needs_auth(
     client.ehlo("client.test")
     assert "auth" not in client.esmtp_features
     code, reply = client.docmd("AUTH", "PLAIN")
-    assert code == 530 and b"STARTTLS" in reply
+    assert code == 530 and reply.startswith(b"5.7.0 ") and b"STARTTLS" in reply
     client.starttls(context=smtp_server.client_context)
     client.ehlo("client.test")
     code, _ = client.docmd("MAIL", "FROM:<shop@example.test>")
@@ -144,6 +144,61 @@ def test_wrong_password_then_throttled(
     assert throttled.value.smtp_code == 454
     assert b"Too many failed logins" in throttled.value.smtp_error
     client.quit()
+
+
+def test_failed_logins_are_throttled_per_address_and_per_username(
+    smtp_server: SubmissionServer, account: DeliveryAccount, db: Database, factory: Factory
+) -> None:
+    with db.session() as session:
+        other = make_account(session, org_id=factory.customer().org_id, smtp_password=PASSWORD)
+
+    def login(source: str, username: str, password: str) -> int:
+        client = smtplib.SMTP(
+            smtp_server.host, smtp_server.starttls_port, timeout=30, source_address=(source, 0)
+        )
+        client.starttls(context=smtp_server.client_context)
+        client.ehlo("client.test")
+        client.user, client.password = username, password
+        try:  # one attempt: login() would try PLAIN, then LOGIN
+            return client.auth("PLAIN", client.auth_plain, initial_response_ok=True)[0]
+        except smtplib.SMTPAuthenticationError as failure:
+            return failure.smtp_code
+        finally:
+            client.quit()
+
+    # Wrong passwords for one username, each from another address: that username waits…
+    for last_byte in range(10, 15):
+        assert login(f"127.0.0.{last_byte}", account.username, "wrong password") == 535
+    assert login("127.0.0.20", account.username, PASSWORD) == 454
+    # …and other usernames from those addresses do not.
+    assert login("127.0.0.10", other.username, PASSWORD) == 235
+    # Wrong usernames from one address: that address waits, whichever username it tries.
+    for n in range(5):
+        assert login("127.0.0.30", f"nobody{n}", PASSWORD) == 535
+    assert login("127.0.0.30", other.username, PASSWORD) == 454
+    assert login("127.0.0.31", other.username, PASSWORD) == 235
+
+
+def test_utf8_addresses_need_smtputf8(
+    smtp_server: SubmissionServer, account: DeliveryAccount, session: Session
+) -> None:
+    content = (
+        "From: José <josé@example.test>\r\nTo: ünal@bücher.test\r\nSubject: Olá\r\n\r\nOi\r\n"
+    ).encode()
+    client = logged_in(smtp_server, account)
+    client.command_encoding = "utf-8"  # what smtplib does only when asked for SMTPUTF8
+    assert client.mail("shop@example.test")[0] == 250
+    code, reply = client.rcpt("ünal@bücher.test")
+    assert (code, reply[:6]) == (553, b"5.6.7 ") and b"SMTPUTF8" in reply
+    client.rset()
+    refused = client.sendmail("josé@example.test", ["ünal@bücher.test"], content, ["SMTPUTF8"])
+    assert refused == {}
+    client.quit()
+    assert stored(session, account.id) == (1, 1, 99)
+    message = session.scalars(select(Message).where(Message.account_id == account.id)).one()
+    assert message.mail_from == "josé@example.test"
+    recipient = session.scalars(select(Recipient).where(Recipient.account_id == account.id)).one()
+    assert recipient.address == "ünal@xn--bcher-kva.test"
 
 
 def test_per_recipient_answers(
@@ -191,8 +246,10 @@ def test_oversized_message_is_refused(
     client.mail("shop@example.test")
     client.rcpt("alice@dest.test")
     big = mail() + (b"x" * 998 + b"\r\n") * (settings.max_message_size // 1000 + 10)
-    code, _ = client.data(big)
-    assert code == 552
+    code, reply = client.data(big)
+    assert (code, reply[:6]) == (552, b"5.3.4 ")
+    code, reply = client.docmd("MAIL", f"FROM:<shop@example.test> SIZE={len(big)}")
+    assert (code, reply[:6]) == (552, b"5.3.4 ")
     client.quit()
     assert stored(session, account.id) == (0, 0, 100)
 

@@ -10,7 +10,7 @@ import time
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from outpost.accounts.models import AccountStatus
-from outpost.addresses import is_valid_email
+from outpost.addresses import international_email, is_valid_email
 from outpost.config import Settings
 from outpost.db import Database
 from outpost.errors import OutpostError
@@ -42,6 +42,21 @@ _STATUS_REPLIES = {
 def _peer_ip(session: Session) -> str:
     peer = session.peer
     return str(peer[0]) if isinstance(peer, tuple) else str(peer or "")
+
+
+def _envelope_address(address: str, envelope: Envelope) -> str | None:
+    """``address`` as the envelope keeps it (a UTF-8 one with its domain in A-labels), or
+    None when it is not a mailbox; UTF-8 needs SMTPUTF8 on MAIL FROM (RFC 6531)."""
+    if address.isascii():
+        return address if is_valid_email(address) else None
+    return international_email(address) if envelope.smtp_utf8 else None
+
+
+def _address_refusal(address: str, envelope: Envelope, invalid: str) -> str:
+    """The reply refusing ``address``: it needs SMTPUTF8, or it is not a mailbox."""
+    if not address.isascii() and not envelope.smtp_utf8:
+        return replies.NEEDS_SMTPUTF8.format(address=address)
+    return invalid.format(address=address)
 
 
 def _login_of(session: Session) -> Login:
@@ -159,8 +174,11 @@ class SubmissionHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         """Accept the envelope sender when the account may send from this address."""
-        if address and not is_valid_email(address):
-            return replies.SENDER_INVALID
+        if address:
+            checked = _envelope_address(address, envelope)
+            if checked is None:
+                return _address_refusal(address, envelope, replies.SENDER_INVALID)
+            address = checked
         state = await self._recent_state(session)
         if not isinstance(state, SubmitterState):
             return state
@@ -178,8 +196,10 @@ class SubmissionHandler:
         limit = self.settings.max_recipients_per_message
         if len(envelope.rcpt_tos) >= limit:
             return replies.TOO_MANY_RECIPIENTS.format(limit=limit)
-        if not is_valid_email(address):
-            return replies.RECIPIENT_INVALID.format(address=address)
+        checked = _envelope_address(address, envelope)
+        if checked is None:
+            return _address_refusal(address, envelope, replies.RECIPIENT_INVALID)
+        address = checked
         if address.lower() in (r.lower() for r in envelope.rcpt_tos):
             return replies.RECIPIENT_OK
         state = await self._state(session, address.lower())
@@ -202,7 +222,7 @@ class SubmissionHandler:
         if has_bare_line_ending(content):
             return replies.BARE_LINE_ENDING
         try:
-            message = prepare_message(content, envelope.rcpt_tos)
+            message = prepare_message(content, envelope.rcpt_tos, international=envelope.smtp_utf8)
         except MalformedMessage as exc:
             return replies.MALFORMED.format(reason=exc.reason)
         request = AcceptRequest(

@@ -86,15 +86,35 @@ def _decoded(value: str) -> str:
         return unfolded
 
 
-def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
-    """The stored form of a submitted message; adds Message-ID and Date when missing."""
+def _without_header(content: bytes, lines: list[bytes], name: bytes) -> bytes:
+    """``content`` without the header ``name`` (lower-case), continuation lines and all."""
+    kept: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = line.split(b":", 1)[0].strip().lower() == name
+        if not dropping:
+            kept.append(line)
+    head_size = sum(len(line) + 2 for line in lines)  # each line and its CRLF
+    return b"".join(line + b"\r\n" for line in kept) + content[head_size:]
+
+
+def prepare_message(
+    content: bytes, recipients: list[str], *, international: bool = False
+) -> OutgoingMessage:
+    """The stored form of a submitted message; adds Message-ID and Date when missing, and
+    replaces a Message-ID that is not ``<left@right>``, so the header and the stored id
+    agree. ``international``: the message came with SMTPUTF8, UTF-8 addresses and all."""
     lines, _body = _split(content)
     headers = _by_name(_unfold(lines))
     from_value = _one(headers, "from")
     if from_value is None:
         raise MalformedMessage("it has no From header")
     try:
-        mailboxes = parse_mailboxes(_decoded(from_value))
+        mailboxes = parse_mailboxes(_decoded(from_value), international=international)
     except ValueError as exc:
         raise MalformedMessage(f"the From header is not valid: {exc}") from exc
     if len(mailboxes) != 1:
@@ -108,8 +128,9 @@ def prepare_message(content: bytes, recipients: list[str]) -> OutgoingMessage:
         message_id = match.group(1)
     else:
         message_id = new_message_id(sender_domain)
-        if message_id_value is None:
-            added.append(f"Message-ID: <{message_id}>\r\n".encode())
+        added.append(f"Message-ID: <{message_id}>\r\n".encode())
+        if message_id_value is not None:
+            content = _without_header(content, lines, b"message-id")
     if _one(headers, "date") is None:
         added.append(f"Date: {rfc5322_date(utcnow())}\r\n".encode())
     subject = _decoded(_one(headers, "subject") or "")

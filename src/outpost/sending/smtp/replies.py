@@ -23,6 +23,9 @@ SENDER_OK = "250 2.1.0 Sender OK"
 ACCOUNT_GONE = "550 5.7.1 The delivery account no longer exists"
 CHECK_FAILED = "451 4.3.0 The account could not be checked just now; please try again"
 SENDER_INVALID = "553 5.1.7 The sender address is not a valid address"
+NEEDS_SMTPUTF8 = (
+    "553 5.6.7 {address} is not ASCII: send MAIL FROM with the SMTPUTF8 parameter to use it"
+)
 RECIPIENT_OK = "250 2.1.5 Recipient OK"
 RECIPIENT_INVALID = "553 5.1.3 {address} is not a valid recipient address"
 RECIPIENT_SUPPRESSED = (
