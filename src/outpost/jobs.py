@@ -13,7 +13,11 @@ from outpost.accounts.renewals import (
 )
 from outpost.config import Settings
 from outpost.db import utcnow
-from outpost.delivery.retention import purge_events, purge_message_bodies
+from outpost.delivery.retention import (
+    purge_events,
+    purge_idempotency_records,
+    purge_message_bodies,
+)
 from outpost.domains.service import recheck_due_domains
 from outpost.scheduler import Job
 from outpost.tenancy.auth import purge_expired_sessions
@@ -47,6 +51,10 @@ def _purge_events(session: Session, settings: Settings) -> None:
     purge_events(session=session, settings=settings)
 
 
+def _purge_idempotency_records(session: Session, _settings: Settings) -> None:
+    purge_idempotency_records(session=session)
+
+
 ALL_JOBS: list[Job] = [
     Job("purge-expired-sessions", timedelta(hours=1), _purge_sessions),
     Job("reset-monthly-quotas", timedelta(minutes=5), _reset_monthly_quotas),
@@ -56,4 +64,5 @@ ALL_JOBS: list[Job] = [
     Job("recheck-domains", timedelta(minutes=1), _recheck_domains),
     Job("purge-message-bodies", timedelta(minutes=1), _purge_message_bodies),
     Job("purge-events", timedelta(minutes=1), _purge_events),
+    Job("purge-idempotency-records", timedelta(minutes=10), _purge_idempotency_records),
 ]

@@ -8,12 +8,23 @@ from sqlalchemy import select, update
 
 from outpost.config import Settings
 from outpost.db import Database, utcnow
-from outpost.delivery.retention import purge_events, purge_message_bodies
+from outpost.delivery.retention import (
+    purge_events,
+    purge_idempotency_records,
+    purge_message_bodies,
+)
 from outpost.delivery.verp import recipient_of, verp_address
 from outpost.events.models import Event, EventType
 from outpost.events.recording import add_events
 from outpost.jobs import ALL_JOBS
-from outpost.sending.models import Message, MessageBody, Recipient, RecipientStatus
+from outpost.sending.models import (
+    IdempotencyRecord,
+    Message,
+    MessageBody,
+    Recipient,
+    RecipientStatus,
+)
+from outpost.sending.pipeline import IDEMPOTENCY_WINDOW
 from tests.delivery.support import queue_message
 from tests.factories import make_account
 
@@ -55,6 +66,27 @@ def test_old_bodies_go_unless_still_due(db: Database, settings: Settings) -> Non
         assert session.scalar(select(Message).where(Message.id == done.message_id)) is not None
         assert len(session.scalars(select(Event)).all()) == 1
     assert {"purge-message-bodies", "purge-events"} <= {job.name for job in ALL_JOBS}
+
+
+def test_idempotency_records_go_after_their_window(db: Database) -> None:
+    with db.session() as session:
+        account = make_account(session)
+        for key, age in [("old", IDEMPOTENCY_WINDOW + timedelta(minutes=1)), ("new", timedelta())]:
+            session.add(
+                IdempotencyRecord(
+                    account_id=account.id,
+                    key=key,
+                    request_hash="0" * 64,
+                    status_code=202,
+                    response={},
+                    created_at=utcnow() - age,
+                )
+            )
+    with db.session() as session:
+        assert purge_idempotency_records(session=session) == 1
+    with db.session() as session:
+        assert list(session.scalars(select(IdempotencyRecord.key))) == ["new"]
+    assert "purge-idempotency-records" in {job.name for job in ALL_JOBS}
 
 
 def test_verp_addresses_cannot_be_forged() -> None:

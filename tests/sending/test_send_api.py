@@ -10,15 +10,21 @@ import httpx2 as httpx
 import orjson
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from outpost.accounts.models import AccountStatus, DeliveryAccount
 from outpost.config import Settings
-from outpost.db import Database
+from outpost.db import Database, utcnow
 from outpost.domains.models import Domain, DomainStatus
 from outpost.events.models import DailyStats, Event
-from outpost.sending.models import BodyFormat, Message, MessageBody, Recipient
+from outpost.sending.models import (
+    BodyFormat,
+    IdempotencyRecord,
+    Message,
+    MessageBody,
+    Recipient,
+)
 from outpost.suppression.models import SuppressionReason
 from outpost.suppression.service import add_suppression
 from outpost.tokens.models import SendToken
@@ -271,6 +277,29 @@ def test_credentials_errors(http: httpx.Client, sender: Sender, factory: Factory
     )
 
 
+def test_a_deleted_token_is_refused_at_once(
+    http: httpx.Client, sender: Sender, db: Database, session: Session
+) -> None:
+    payload = {"messages": [simple()]}
+    assert http.post("/v1/send", headers=sender.headers, json=payload).status_code == 202
+    with db.session() as s:
+        s.delete(s.scalars(select(SendToken)).one())
+    _error(http.post("/v1/send", headers=sender.headers, json=payload), 401, "invalid_token")
+    assert stored(session, sender.account_id) == (1, 1, 999)
+
+
+def test_a_batch_of_500_is_accepted_whole(
+    http: httpx.Client, sender: Sender, session: Session
+) -> None:
+    messages = [simple(to=f"r{i}@dest.test") for i in range(500)]
+    response = http.post("/v1/send", headers=sender.headers, json={"messages": messages})
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["queued_messages"] == len(body["messages"]) == 500
+    assert len({m["message_id"] for m in body["messages"]}) == 500
+    assert stored(session, sender.account_id) == (500, 500, 500)
+
+
 @pytest.mark.parametrize(
     ("status", "code"),
     [
@@ -419,6 +448,15 @@ def test_idempotency_key_replays_the_first_answer(
     conflict = http.post("/v1/send", headers=headers, json={"messages": [simple(subject="Other")]})
     _error(conflict, 409, "idempotency_key_reused")
     assert stored(session, sender.account_id) == (1, 1, 999)
+    # After 24 hours the key is new again.
+    session.execute(
+        update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=24, minutes=1))
+    )
+    session.commit()
+    later = http.post("/v1/send", headers=headers, json={"messages": [simple(subject="Other")]})
+    assert later.status_code == 202
+    assert later.json()["request_id"] != first.json()["request_id"]
+    assert stored(session, sender.account_id) == (2, 2, 998)
 
 
 def test_rate_limit_is_a_429_with_retry_after(

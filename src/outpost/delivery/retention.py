@@ -1,4 +1,5 @@
-"""Retention: message content goes after a while; messages, recipients and events stay longer."""
+"""Retention: message content goes after a while; messages, recipients and events stay longer;
+``Idempotency-Key`` records go once their window is over."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from outpost.config import Settings
 from outpost.db import utcnow
 from outpost.events.models import Event
-from outpost.sending.models import DUE_STATUSES, Message, MessageBody, Recipient
+from outpost.sending.models import DUE_STATUSES, IdempotencyRecord, Message, MessageBody, Recipient
+from outpost.sending.pipeline import IDEMPOTENCY_WINDOW
 
 # Deleting in slices keeps each transaction (and SQLite's write lock) short.
 SLICE = 5000
@@ -40,4 +42,15 @@ def purge_events(*, session: Session, settings: Settings) -> int:
     ids = list(session.scalars(select(Event.id).where(Event.created_at < cutoff).limit(SLICE)))
     if ids:
         session.execute(delete(Event).where(Event.id.in_(ids)))
+    return len(ids)
+
+
+def purge_idempotency_records(*, session: Session) -> int:
+    """Delete ``Idempotency-Key`` records older than their 24-hour window: past it a key
+    is new again, and the record would only take room."""
+    cutoff = utcnow() - IDEMPOTENCY_WINDOW
+    old = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff).limit(SLICE)
+    ids = list(session.scalars(old))
+    if ids:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids)))
     return len(ids)
