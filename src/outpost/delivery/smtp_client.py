@@ -1,8 +1,8 @@
 """Talking to remote mail servers: one reused connection per batch and destination.
 
 STARTTLS whenever the server offers it (certificate checks configurable: opportunistic TLS
-on port 25 is the norm), AUTH and TLS for the relay host, and every reply turned into a
-typed :class:`DeliveryOutcome`.
+on port 25 is the norm), AUTH and TLS for the relay host, SMTPUTF8 (RFC 6531) for
+non-ASCII addresses, and every reply turned into a typed :class:`DeliveryOutcome`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from outpost.delivery.outcome import (
     from_reply,
     temporary,
 )
-from outpost.delivery.smtp_wire import ReplyError, SmtpError, Wire
+from outpost.delivery.smtp_wire import ReplyError, SmtpError, Wire, needs_smtputf8
 
 log = logging.getLogger(__name__)
 
-REPLY_NEEDS_SMTPUTF8 = "5.6.7 Non-ASCII address, and SMTPUTF8 is not supported"
+REPLY_NO_SMTPUTF8 = "5.6.7 Non-ASCII address, and {host} does not offer SMTPUTF8"
 
 # How many times one batch may reconnect after a server drops it before deferring the rest.
 MAX_RECONNECTS = 3
@@ -72,22 +72,39 @@ class SmtpConnection:
     async def send(self, envelopes: Sequence[Envelope]) -> list[DeliveryOutcome]:
         """Run the transactions (pipelined when offered) and say how each ended.
 
-        Stops early when the connection breaks: the envelope in flight gets a temporary
-        failure and the ones after it are left for another connection.
+        An envelope with a non-ASCII address fails permanently, unsent, when the server does
+        not offer SMTPUTF8. Stops early when the connection breaks: the envelope in flight
+        gets a temporary failure and the ones after it are left for another connection.
         """
-        outcomes: list[DeliveryOutcome] = []
-        items = [(e.mail_from, e.rcpt_to, e.data) for e in envelopes]
+        outcomes: list[DeliveryOutcome | None] = [None] * len(envelopes)
+        if not self.wire.offers("SMTPUTF8"):
+            for index, envelope in enumerate(envelopes):
+                if needs_smtputf8(envelope.mail_from, envelope.rcpt_to):
+                    outcomes[index] = self._no_smtputf8()
+        todo = [index for index, outcome in enumerate(outcomes) if outcome is None]
+        items = [(envelopes[i].mail_from, envelopes[i].rcpt_to, envelopes[i].data) for i in todo]
+        host = self.host.name
+        sent = 0
         try:
             async for reply in self.wire.transactions(items):
-                outcomes.append(from_reply(reply.code, reply.text, remote_host=self.host.name))
+                outcomes[todo[sent]] = from_reply(reply.code, reply.text, remote_host=host)
+                sent += 1
         except (SmtpError, OSError, TimeoutError) as exc:
             self.wire.close()
-            outcomes.append(
-                temporary(
-                    f"connection to {self.host.name} failed: {exc}", remote_host=self.host.name
+            if sent < len(todo):
+                outcomes[todo[sent]] = temporary(
+                    f"connection to {host} failed: {exc}", remote_host=host
                 )
-            )
-        return outcomes
+        decided = []
+        for outcome in outcomes:
+            if outcome is None:
+                break  # the connection broke before this one
+            decided.append(outcome)
+        return decided
+
+    def _no_smtputf8(self) -> DeliveryOutcome:
+        reply = REPLY_NO_SMTPUTF8.format(host=self.host.name)
+        return from_reply(553, reply, remote_host=self.host.name)
 
     async def close(self) -> None:
         """QUIT politely, or just drop the connection."""
@@ -175,13 +192,7 @@ class SmtpSession:
     async def send_all(self, envelopes: Sequence[Envelope]) -> list[DeliveryOutcome]:
         """The outcome of each envelope, in order, reconnecting when a connection drops."""
         outcomes: list[DeliveryOutcome | None] = [None] * len(envelopes)
-        todo = []
-        for index, envelope in enumerate(envelopes):
-            if envelope.mail_from.isascii() and envelope.rcpt_to.isascii():
-                todo.append(index)
-            else:
-                # An address that needs SMTPUTF8, which Outpost does not speak yet.
-                outcomes[index] = from_reply(553, REPLY_NEEDS_SMTPUTF8, remote_host=None)
+        todo = list(range(len(envelopes)))
         while todo:
             connection = await self._connection()
             if connection is None:
