@@ -7,6 +7,7 @@ exactly the requests the test puts in it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 from outpost.db import Database
 from outpost.errors import QuotaExceeded, Unavailable
 from outpost.events.models import DailyStats, Event, Webhook, WebhookDelivery
-from outpost.fastsql import HeldConnection
+from outpost.fastsql import Driver, HeldConnection
+from outpost.sending import pipeline
 from outpost.sending.models import IdempotencyRecord
 from outpost.sending.responses import accepted_body
 from outpost.sending.submission import AcceptRequest
@@ -163,3 +165,41 @@ def test_a_lost_connection_answers_503_and_is_replaced_without_a_retry(
     [again] = _write(connection, [accept_request(sender, "c@dest.test")])
     assert not isinstance(again, Exception) and again.queued_recipients == 1
     assert stored(session, sender.account_id) == (2, 2, 998)
+
+
+def test_a_key_stored_by_another_process_meanwhile_replays_its_answer(
+    db: Database,
+    factory: Factory,
+    connection: HeldConnection,
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite's writers take the database's lock before the check: no race")
+    sender = make_sender(db, factory)
+    request = accept_request(sender, key="order-7")
+    checks = list(pipeline.CHECKS)
+
+    def the_other_process_wins(driver: Driver, jobs: list[pipeline.Job], now: datetime) -> None:
+        pipeline.check_idempotency(driver, jobs, now)  # reads no record for the key
+        with db.session() as other:
+            other.add(
+                IdempotencyRecord(
+                    account_id=sender.account_id,
+                    key="order-7",
+                    request_hash="a" * 64,
+                    status_code=202,
+                    response={"request_id": "answered-elsewhere"},
+                )
+            )
+
+    monkeypatch.setattr(pipeline, "CHECKS", [*checks[:-1], the_other_process_wins], raising=True)
+    outcomes: list[Outcome] = []
+    again = write_batch(connection, accepted_body, [(request, outcomes.append)])
+    assert again != [] and outcomes == []  # neither stored nor refused: to be run again
+    monkeypatch.setattr(pipeline, "CHECKS", checks)
+    assert write_batch(connection, accepted_body, again) == []
+    [replayed] = outcomes
+    assert not isinstance(replayed, Exception)
+    assert replayed.replayed == {"request_id": "answered-elsewhere"}
+    assert stored(session, sender.account_id) == (0, 0, 1000)

@@ -117,11 +117,14 @@ class Recipient(Base):
     finished_at: Mapped[datetime | None]
 
 
+IDEMPOTENCY_INDEX = "uq_idempotency_account_key"
+
+
 class IdempotencyRecord(Base):
     """The first answer to a Send API request made with an ``Idempotency-Key``."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (Index("uq_idempotency_account_key", "account_id", "key", unique=True),)
+    __table_args__ = (Index(IDEMPOTENCY_INDEX, "account_id", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("delivery_accounts.id", ondelete="CASCADE"))

@@ -26,6 +26,7 @@ from outpost.db import Database
 from outpost.errors import OutpostError, Unavailable
 from outpost.fastsql import ConnectionLost, HeldConnection
 from outpost.sending import pipeline
+from outpost.sending.models import IDEMPOTENCY_INDEX
 from outpost.sending.pipeline import Render
 from outpost.sending.submission import AcceptRequest, AcceptResult
 
@@ -49,7 +50,8 @@ def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -
     """Run the pipeline over ``batch`` with one commit; returns the items to run again.
 
     Every other item is answered, after the commit. If the batch fails, each request is
-    retried alone, so one bad request cannot fail the others; but if the connection was
+    retried alone, so one bad request cannot fail the others (and one that lost a race for
+    its Idempotency-Key is run again, to replay the winner's answer); but if the connection was
     lost, the batch may have committed, and each request is answered 503 instead (a retry
     here could store it twice; the client's can carry its Idempotency-Key).
     """
@@ -64,6 +66,10 @@ def write_batch(connection: HeldConnection, render: Render, batch: list[Item]) -
         return []
     except Exception as exc:
         if len(batch) == 1:
+            if IDEMPOTENCY_INDEX in str(exc):
+                # Another process stored this Idempotency-Key after the check read none:
+                # run the request again, and the check answers it from that record.
+                return batch
             log.exception("acceptance failed")
             batch[0][1](_as_error(exc))
             return []
