@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from outpost.db import create_db_engine
-from outpost.models import Base, include_name
+from outpost.models import Base, include_name, include_object_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +19,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=include_name,
+        include_object=include_object_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

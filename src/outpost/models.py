@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from outpost.accounts.models import SEARCH_TABLE, DeliveryAccount
 from outpost.billing.models import Order
 from outpost.db import Base
@@ -17,6 +19,32 @@ from outpost.tokens.models import SendToken
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
     """For Alembic's comparisons: every table but SQLite's full-text index and its shadows."""
     return not (type_ == "table" and (name or "").startswith(SEARCH_TABLE))
+
+
+# Declared for SQLite; on PostgreSQL triggers do their cascades instead (migration 0006).
+POSTGRESQL_TRIGGER_KEYS = frozenset(
+    {
+        "fk_messages_account_id_delivery_accounts",
+        "fk_messages_sender_domain_id_domains",
+        "fk_message_bodies_message_id_messages",
+        "fk_recipients_message_id_messages",
+        "fk_events_message_id_messages",
+        "fk_events_account_id_delivery_accounts",
+    }
+)
+
+
+def include_object_for(dialect: str) -> Callable[..., bool]:
+    """For Alembic's comparisons on ``dialect``: leave out what that database does not have."""
+
+    def include_object(_object: object, name: str | None, type_: str, *_: object) -> bool:
+        return not (
+            dialect == "postgresql"
+            and type_ == "foreign_key_constraint"
+            and name in POSTGRESQL_TRIGGER_KEYS
+        )
+
+    return include_object
 
 
 __all__ = [
@@ -41,4 +69,5 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "include_name",
+    "include_object_for",
 ]
