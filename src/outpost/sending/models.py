@@ -99,7 +99,7 @@ class Recipient(Base):
     message_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
-    account_id: Mapped[int] = mapped_column(index=True)
+    account_id: Mapped[int]  # not indexed: an account's recipients are reached by message
     address: Mapped[str] = mapped_column(String(320))
     domain: Mapped[str] = mapped_column(String(253))
     status: Mapped[RecipientStatus] = mapped_column(enum_type(RecipientStatus))
