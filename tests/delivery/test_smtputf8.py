@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
 from outpost.config import Settings
@@ -22,77 +18,11 @@ from outpost.tenancy.service import get_operator
 from tests.delivery.conftest import drain
 from tests.delivery.support import make_domain, publish_dkim, publish_mx, queue_message
 from tests.factories import make_account
-from tests.support.dns_server import DNSServer, free_port
-from tests.support.smtp_server import server_tls_context
+from tests.support.dns_server import DNSServer
+from tests.support.smtp_server import RemoteMX
 
 UTF8_RECIPIENT = "josé@dest.test"
 ASCII_RECIPIENT = "plain@dest.test"
-
-
-@dataclass(frozen=True)
-class Transaction:
-    """One message a sink accepted, with the MAIL parameters it came with."""
-
-    mail_from: str
-    mail_options: tuple[str, ...]
-    rcpt_tos: tuple[str, ...]
-    peer: Any  # the client's (address, port): one per connection
-
-
-class Sink:
-    """An aiosmtpd server on loopback, with STARTTLS, offering SMTPUTF8 or not."""
-
-    def __init__(self, *, smtputf8: bool, pipelining: bool) -> None:
-        self.pipelining = pipelining
-        self.received: list[Transaction] = []
-        self.port = free_port()
-        self.controller = Controller(
-            self,
-            hostname="127.0.0.1",
-            port=self.port,
-            server_hostname="mx.test",
-            tls_context=server_tls_context(),
-            enable_SMTPUTF8=smtputf8,
-        )
-
-    async def handle_EHLO(
-        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
-    ) -> list[str]:
-        session.host_name = hostname
-        if self.pipelining:  # aiosmtpd never offers it by itself
-            return [responses[0], "250-PIPELINING", *responses[1:]]
-        return list(responses)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(
-            Transaction(
-                envelope.mail_from or "",
-                tuple(envelope.mail_options),
-                tuple(envelope.rcpt_tos),
-                session.peer,
-            )
-        )
-        return "250 2.0.0 OK queued"
-
-    def transaction_for(self, address: str) -> Transaction:
-        """The one transaction that carried ``address``."""
-        [transaction] = [t for t in self.received if address in t.rcpt_tos]
-        return transaction
-
-
-@pytest.fixture
-def sink() -> Iterator[Callable[..., Sink]]:
-    started: list[Sink] = []
-
-    def start(*, smtputf8: bool, pipelining: bool = True) -> Sink:
-        server = Sink(smtputf8=smtputf8, pipelining=pipelining)
-        server.controller.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.controller.stop()
 
 
 def _queue_for(db: Database, dns_server: DNSServer, to: list[str]) -> dict[str, int]:
@@ -124,20 +54,21 @@ def _recipient(db: Database, rid: int) -> Recipient:
 def test_utf8_recipient_goes_out_with_smtputf8_and_ascii_without(
     db: Database,
     dns_server: DNSServer,
-    sink: Callable[..., Sink],
+    remote_mx: Callable[..., RemoteMX],
     delivery_settings: Callable[..., Settings],
     pipelining: bool,
 ) -> None:
-    mx = sink(smtputf8=True, pipelining=pipelining)
+    mx = remote_mx(smtputf8=True, pipelining=pipelining)
     ids = _queue_for(db, dns_server, [UTF8_RECIPIENT, ASCII_RECIPIENT])
 
     assert drain(db, delivery_settings(mx.port)) == 2
 
-    utf8 = mx.transaction_for(UTF8_RECIPIENT)
+    [utf8] = mx.messages_for(UTF8_RECIPIENT)
     assert utf8.rcpt_tos == (UTF8_RECIPIENT,)
     assert "SMTPUTF8" in utf8.mail_options
     # An ASCII envelope goes out as it always did, even to a server offering SMTPUTF8.
-    assert mx.transaction_for(ASCII_RECIPIENT).mail_options == ()
+    [ascii_only] = mx.messages_for(ASCII_RECIPIENT)
+    assert ascii_only.mail_options == ()
     for rid in ids.values():
         row = _recipient(db, rid)
         assert (row.status, row.smtp_code, row.remote_host) == (
@@ -151,11 +82,11 @@ def test_utf8_recipient_goes_out_with_smtputf8_and_ascii_without(
 def test_server_without_smtputf8_fails_only_the_utf8_recipient(
     db: Database,
     dns_server: DNSServer,
-    sink: Callable[..., Sink],
+    remote_mx: Callable[..., RemoteMX],
     delivery_settings: Callable[..., Settings],
     pipelining: bool,
 ) -> None:
-    mx = sink(smtputf8=False, pipelining=pipelining)
+    mx = remote_mx(smtputf8=False, pipelining=pipelining)
     ids = _queue_for(db, dns_server, ["first@dest.test", UTF8_RECIPIENT, ASCII_RECIPIENT])
 
     assert drain(db, delivery_settings(mx.port)) == 3
@@ -173,7 +104,7 @@ def test_server_without_smtputf8_fails_only_the_utf8_recipient(
         "soft",
     )
     # The others went through, over the same connection, without SMTPUTF8.
-    delivered = [mx.transaction_for(a) for a in ("first@dest.test", ASCII_RECIPIENT)]
+    delivered = [m for a in ("first@dest.test", ASCII_RECIPIENT) for m in mx.messages_for(a)]
     assert [t.mail_options for t in delivered] == [(), ()]
     assert delivered[0].peer == delivered[1].peer
     assert len(mx.received) == 2
@@ -185,8 +116,10 @@ def test_server_without_smtputf8_fails_only_the_utf8_recipient(
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
-def test_utf8_sender_alone_takes_smtputf8(sink: Callable[..., Sink], pipelining: bool) -> None:
-    mx = sink(smtputf8=True, pipelining=pipelining)
+def test_utf8_sender_alone_takes_smtputf8(
+    remote_mx: Callable[..., RemoteMX], pipelining: bool
+) -> None:
+    mx = remote_mx(smtputf8=True, pipelining=pipelining)
 
     async def send() -> list[int]:
         wire = await Wire.open("127.0.0.1", mx.port, timeout=10)

@@ -36,6 +36,8 @@ class Received:
     rcpt_tos: tuple[str, ...]
     content: bytes
     tls: bool
+    mail_options: tuple[str, ...] = ()
+    peer: Any = None  # the client's (address, port): one per connection
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +126,8 @@ class _Handler:
                 tuple(envelope.rcpt_tos),
                 content,
                 session.ssl is not None,
+                tuple(envelope.mail_options),
+                session.peer,
             )
         )
         return "250 2.0.0 OK queued"
@@ -141,6 +145,7 @@ class RemoteMX:
         tls: bool = True,
         auth: tuple[str, str] | None = None,
         pipelining: bool = True,
+        smtputf8: bool = False,
     ) -> None:
         self.script = script
         self.pipelining = pipelining
@@ -156,7 +161,12 @@ class RemoteMX:
             kwargs["auth_require_tls"] = True
             kwargs["auth_required"] = True
         self.controller = Controller(
-            _Handler(self), hostname=host, port=self.port, server_hostname="mx.test", **kwargs
+            _Handler(self),
+            hostname=host,
+            port=self.port,
+            server_hostname="mx.test",
+            enable_SMTPUTF8=smtputf8,
+            **kwargs,
         )
 
     def decide(self, stage: str, envelope: Envelope | None) -> str | None:
