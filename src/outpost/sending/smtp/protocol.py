@@ -50,7 +50,7 @@ _ENHANCED_SUCCESSES = {
     "221 Bye": "221 2.0.0 Bye",
     "220 Ready to start TLS": "220 2.0.0 Ready to start TLS",
 }
-_HAS_ENHANCED = re.compile(r"\d{3}[ -][245]\.\d{1,3}\.\d{1,3}(?: |$)")
+_HAS_ENHANCED = re.compile(r"\d{3} [245]\.\d{1,3}\.\d{1,3}(?: |$)")
 
 
 def with_enhanced_code(reply: str) -> str:
